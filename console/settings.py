@@ -1,0 +1,75 @@
+"""Settings: a TOML file in the platform config dir, overridden by command-line flags.
+
+Precedence: defaults < settings.toml < CLI flags. A broken settings file never stops the console:
+it is reported once and the defaults are used.
+"""
+
+from __future__ import annotations
+
+import logging
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+
+from console.paths import config_dir
+
+log = logging.getLogger(__name__)
+
+Lang = Literal["fa", "en"]
+
+
+class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=False):
+    lang: Lang = "fa"
+    city: str = "qom"
+    timezone: str = "Asia/Tehran"
+    operator: str = "demo"
+    theme: str = "dark"
+    large_type: bool = False
+    layout: str = "default"
+    fullscreen: bool = False
+    # Bus delivery cadence (ticks per second) and UI redraw cap.
+    bus_hz: float = 20.0
+    redraw_hz: float = 30.0
+    # Plugins: extra folders to scan, names not to activate, activation deadline.
+    plugin_dirs: list[str] = []
+    disabled_plugins: list[str] = []
+    plugin_deadline_s: float = 5.0
+    log_level: str = "INFO"
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """A copy with every non-None override applied (CLI flags)."""
+        clean = {k: v for k, v in overrides.items() if v is not None and k in self.__struct_fields__}
+        return msgspec.structs.replace(self, **clean)
+
+
+def settings_path() -> Path:
+    return config_dir() / "settings.toml"
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    path = path or settings_path()
+    if not path.exists():
+        return Settings()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        known = {k: v for k, v in raw.items() if k in Settings.__struct_fields__}
+        unknown = sorted(set(raw) - set(known))
+        if unknown:
+            log.warning("settings %s: ignoring unknown keys: %s", path, ", ".join(unknown))
+        return msgspec.convert(known, Settings)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, msgspec.ValidationError) as exc:
+        log.error("settings %s unreadable (%s); using defaults", path, exc)
+        return Settings()
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> Path:
+    import tomli_w
+
+    path = path or settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(tomli_w.dumps(msgspec.to_builtins(settings)), encoding="utf-8")
+    tmp.replace(path)
+    return path

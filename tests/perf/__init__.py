@@ -1,0 +1,1 @@
+"""Benchmarks for `make bench`: each `bench_*.py` compares ours with a named peer in the same run."""

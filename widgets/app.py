@@ -1,0 +1,106 @@
+"""Qt application bootstrap: QApplication + qasync loop, theme, language, then the core and the shell."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable
+
+from console import i18n
+from console.cli.commands import settings_from_args
+from console.core import Core
+from console.logsetup import setup_logging
+from console.settings import Settings
+
+log = logging.getLogger("rasad")
+
+
+def prepare_environment(offscreen: bool = False) -> None:
+    """Environment Qt must see before the QApplication exists."""
+    if offscreen:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
+    flags = os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "")
+    if "--disable-gpu" not in flags and os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+        os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = (flags + " --disable-gpu --no-sandbox").strip()
+
+
+def create_app(settings: Settings, argv: list[str] | None = None):
+    from PySide6.QtCore import QCoreApplication, Qt
+    from PySide6.QtWidgets import QApplication
+
+    from widgets.theme import apply_direction, apply_theme
+
+    app = QApplication.instance()
+    if app is None:
+        QCoreApplication.setAttribute(Qt.AA_ShareOpenGLContexts)
+        with contextlib.suppress(ImportError):  # WebEngine must be imported before the app exists
+            import PySide6.QtWebEngineWidgets  # noqa: F401
+        app = QApplication(argv or [sys.argv[0]])
+        app.setApplicationName("Rasad")
+        app.setOrganizationName("Rasad")
+    apply_theme(app, theme=settings.theme, large_type=settings.large_type)
+    i18n.set_lang(settings.lang)
+    apply_direction(settings.lang)
+    return app
+
+
+def build_window(core: Core):
+    from widgets.shell import MainWindow
+
+    window = MainWindow(core)
+    if core.settings.layout and core.settings.layout != "default":
+        window.restore_layout(core.settings.layout)
+    return window
+
+
+async def async_with_console(core: Core, body: Callable[[object], Awaitable[int]]) -> int:
+    """Start the core, build the window, run `body(window)`, always stop the core."""
+    await core.async_start()
+    window = build_window(core)
+    try:
+        return await body(window)
+    finally:
+        window.close()
+        await core.async_stop()
+
+
+def run_qasync(app, coro_factory: Callable[[], Awaitable[int]]) -> int:
+    import qasync
+
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    try:
+        with loop:
+            return loop.run_until_complete(coro_factory())
+    finally:
+        asyncio.set_event_loop(None)
+
+
+def cmd_run_gui(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    setup_logging(settings.log_level)
+    prepare_environment()
+    app = create_app(settings)
+    core = Core(settings, load_plugins=not args.no_plugins)
+
+    async def body(window) -> int:
+        closed = asyncio.Event()
+        window.sig_closed.connect(closed.set)
+        if settings.fullscreen:
+            window.set_fullscreen(True)
+        else:
+            window.showMaximized()
+        if args.seconds:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(closed.wait(), args.seconds)
+        else:
+            await closed.wait()
+        return 0
+
+    return run_qasync(app, lambda: async_with_console(core, body))

@@ -1,0 +1,58 @@
+"""What fills each area of the main window. Each room replaces its factory with its real widget.
+
+A factory takes (core, parent) and returns a QWidget; widgets with `retranslate()` follow language
+switches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+
+from console.core import Core
+from widgets.departments import DepartmentTabs
+from widgets.placeholder import PlaceholderWidget
+
+Factory = Callable[[Core, QWidget], QWidget]
+
+
+def make_map(core: Core, parent: QWidget) -> QWidget:
+    return PlaceholderWidget("placeholder.map", parent, object_name="mapPlaceholder")
+
+
+def make_alarms(core: Core, parent: QWidget) -> QWidget:
+    return PlaceholderWidget("placeholder.alarms", parent)
+
+
+def make_charts(core: Core, parent: QWidget) -> QWidget:
+    return PlaceholderWidget("placeholder.charts", parent)
+
+
+def make_feeds(core: Core, parent: QWidget) -> QWidget:
+    return PlaceholderWidget("placeholder.feeds", parent)
+
+
+def make_departments(core: Core, parent: QWidget) -> QWidget:
+    return DepartmentTabs(core.plugins, parent)
+
+
+@dataclass(frozen=True)
+class DockDef:
+    key: str  # objectName, saved in layouts: never rename
+    title_key: str
+    area: Qt.DockWidgetArea
+    factory: Factory
+
+
+CENTRAL: Factory = make_map
+# Dock areas are not mirrored in the Persian layout: the wall keeps one physical arrangement
+# whatever the language (departments on the right, charts and feeds on the left, alarms below).
+DOCKS: list[DockDef] = [
+    DockDef("departments", "dock.departments", Qt.RightDockWidgetArea, make_departments),
+    DockDef("charts", "dock.charts", Qt.LeftDockWidgetArea, make_charts),
+    DockDef("feeds", "dock.feeds", Qt.LeftDockWidgetArea, make_feeds),
+    DockDef("alarms", "dock.alarms", Qt.BottomDockWidgetArea, make_alarms),
+]
