@@ -1,7 +1,7 @@
 """Persian-first text: one string catalog (fa/en), Persian digits, Jalali dates, local city time.
 
-Every string shown to a person goes through `tr(key)`; the catalog lives in
-resources/i18n/catalog.toml and plugins add their own entries with `add_strings`.
+Every string shown to a person goes through `tr(key)`; the catalog is resources/i18n/*.toml
+(catalog.toml for the shell, one file per room) and plugins add their own entries with `add_strings`.
 """
 
 from __future__ import annotations
@@ -32,12 +32,20 @@ _listeners: list[Callable[[str], None]] = []
 _missing_logged: set[str] = set()
 
 
+def catalog_files() -> list:
+    """catalog.toml (the shell) first, then one file per room (feeds.toml, alarms.toml, ...)."""
+    folder = resource("i18n")
+    return sorted(folder.glob("*.toml"), key=lambda p: (p.name != "catalog.toml", p.name))
+
+
 def _load_catalog() -> None:
-    path = resource("i18n", "catalog.toml")
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    with _lock:
-        for key, entry in data.items():
-            _catalog[key] = {k: str(v) for k, v in entry.items()}
+    for path in catalog_files():
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        with _lock:
+            for key, entry in data.items():
+                if key in _catalog and path.name != "catalog.toml":
+                    log.warning("i18n: %s redefines %r", path.name, key)
+                _catalog[key] = {k: str(v) for k, v in entry.items()}
 
 
 def add_strings(entries: dict[str, dict[str, str]]) -> None:

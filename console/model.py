@@ -118,3 +118,36 @@ class Kpi(msgspec.Struct, frozen=True):
     fn: Any  # Callable[[], float | None]
     unit: str = ""
     owner: str = ""
+
+
+class AlarmState(enum.StrEnum):
+    """ISA-18.2 alarm states."""
+
+    NORMAL = "normal"
+    UNACK = "unack"  # Unacknowledged-Active
+    ACKED = "acked"  # Acknowledged-Active
+    RTN_UNACK = "rtn_unack"  # Returned-to-normal, Unacknowledged
+    SHELVED = "shelved"
+    SUPPRESSED = "suppressed"  # Suppressed-by-design
+    OUT_OF_SERVICE = "oos"
+
+
+class AlarmTransition(msgspec.Struct, frozen=True, kw_only=True):
+    """One journaled change of one alarm: what the alarm engine emits, storage keeps and sync shares."""
+
+    alarm_id: str
+    rule_id: str
+    t: int
+    action: str  # activate | clear | ack | shelve | unshelve | suppress | unsuppress | oos | return | escalate
+    from_state: AlarmState
+    to_state: AlarmState
+    priority: Priority
+    operator: str = ""
+    note: str = ""
+    console: str = ""  # which console made the change (multi-console sync)
+    entity: str = ""
+    district: str = ""
+    message_fa: str = ""
+    message_en: str = ""
+    lat: float | None = None
+    lon: float | None = None

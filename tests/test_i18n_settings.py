@@ -6,16 +6,21 @@ import tomllib
 import pytest
 
 from console import i18n
-from console.paths import resource
 from console.settings import Settings, load_settings, save_settings
 
 
 def test_catalog_has_both_languages_for_every_key():
-    data = tomllib.loads(resource("i18n", "catalog.toml").read_text(encoding="utf-8"))
-    assert len(data) > 40
-    for key, entry in data.items():
-        assert entry.get("fa", "").strip(), f"{key}: missing fa"
-        assert entry.get("en", "").strip(), f"{key}: missing en"
+    files = i18n.catalog_files()
+    assert files[0].name == "catalog.toml"
+    seen: dict[str, str] = {}
+    for path in files:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        for key, entry in data.items():
+            assert key not in seen, f"{key} defined in {seen.get(key)} and {path.name}"
+            seen[key] = path.name
+            assert entry.get("fa", "").strip(), f"{path.name}: {key}: missing fa"
+            assert entry.get("en", "").strip(), f"{path.name}: {key}: missing en"
+    assert len(seen) > 40
 
 
 def test_tr_switches_language_and_formats_with_persian_digits():
