@@ -138,7 +138,9 @@ class AlarmTransition(msgspec.Struct, frozen=True, kw_only=True):
     alarm_id: str
     rule_id: str
     t: int
-    action: str  # activate | clear | ack | shelve | unshelve | suppress | unsuppress | oos | return | escalate
+    action: (
+        str  # activate | clear | ack | shelve | unshelve | suppress | unsuppress | oos | return | escalate
+    )
     from_state: AlarmState
     to_state: AlarmState
     priority: Priority
@@ -151,3 +153,17 @@ class AlarmTransition(msgspec.Struct, frozen=True, kw_only=True):
     message_en: str = ""
     lat: float | None = None
     lon: float | None = None
+
+
+class AuditEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """Something a person or the system did that must be attributable afterwards (hash-chained by storage).
+
+    kinds: login, logout, handover, alarm (every AlarmTransition), shelve, config, rule-edit, cap-publish, ...
+    """
+
+    t: int
+    kind: str
+    operator: str
+    console: str = ""
+    subject: str = ""  # what it was done to (alarm id, rule id, setting key, CAP identifier)
+    detail: dict[str, Any] = {}

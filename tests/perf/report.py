@@ -37,11 +37,19 @@ class Report:
         head = ("group", "measure", "value", "unit", "peer", "peer value", "ratio", "target", "ok")
         lines = []
         for r in self.rows:
-            lines.append((
-                r.group, r.name, _fmt(r.value), r.unit, r.peer, _fmt(r.peer_value),
-                "" if r.ratio is None else f"{r.ratio:.2f}x", r.target,
-                "" if r.passed is None else ("PASS" if r.passed else "FAIL"),
-            ))
+            lines.append(
+                (
+                    r.group,
+                    r.name,
+                    _fmt(r.value),
+                    r.unit,
+                    r.peer,
+                    _fmt(r.peer_value),
+                    "" if r.ratio is None else f"{r.ratio:.2f}x",
+                    r.target,
+                    "" if r.passed is None else ("PASS" if r.passed else "FAIL"),
+                )
+            )
         widths = [max(len(str(x)) for x in col) for col in zip(head, *lines, strict=False)]
         out = ["  ".join(str(h).ljust(w) for h, w in zip(head, widths, strict=False))]
         out.append("  ".join("-" * w for w in widths))
@@ -52,8 +60,11 @@ class Report:
         folder.mkdir(parents=True, exist_ok=True)
         doc = {
             "started": self.started,
-            "machine": {"python": platform.python_version(), "platform": platform.platform(),
-                        "processor": platform.processor()},
+            "machine": {
+                "python": platform.python_version(),
+                "platform": platform.platform(),
+                "processor": platform.processor(),
+            },
             "rows": [asdict(r) for r in self.rows],
         }
         stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(self.started))
