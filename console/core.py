@@ -46,6 +46,9 @@ class Core:
 
     def _build_services(self) -> None:
         """Each room adds its services here (feeds, simulator, alarms, storage)."""
+        from console.feeds.manager import build_feeds
+
+        build_feeds(self)  # "quarantine", "simulator" (embedded, when no feeds are configured), "feeds"
 
     def add_service(self, name: str, service: Any, *, lifecycle: bool = True) -> None:
         self.services[name] = service
