@@ -87,6 +87,7 @@ class SimServer:
         self.emitted = 0
         self.ticks = 0
         self.paused = False
+        self.rebase_clock = True
 
     # -- lifecycle ----------------------------------------------------------------------------------
     def _restore(self) -> None:
@@ -198,6 +199,8 @@ class SimServer:
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
+        if self.world.tick == 0 and self.rebase_clock:
+            self.world.rebase(now_ns())  # message times follow the wall clock from the first tick
         start = loop.time()
         k = 0
         while True:

@@ -109,7 +109,12 @@ class World:
         self.round_start: dict[str, int] = {s.id: 1 for s in SOURCES}
         self._period_ticks = {s.id: max(1, round(s.period_s / dt)) if s.period_s else 0 for s in SOURCES}
         self.silenced: set[str] = set()
-        local = local_time(self.start_ns, self.timezone_name)
+        self.rebase(self.start_ns)
+
+    def rebase(self, start_ns: int) -> None:
+        """Move the clock's origin (before the first tick: when the server actually starts ticking)."""
+        self.start_ns = start_ns
+        local = local_time(start_ns, self.timezone_name)
         self._hour0 = local.hour + local.minute / 60 + local.second / 3600
 
     @property
