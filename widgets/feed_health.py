@@ -53,22 +53,67 @@ def sort_key(st: SourceStatus) -> tuple[int, str]:
     return SEVERITY.index(st.state), title_of(st)
 
 
+_DISPLAY = Qt.ItemDataRole.DisplayRole.value
+_FOREGROUND = Qt.ItemDataRole.ForegroundRole.value
+_BACKGROUND = Qt.ItemDataRole.BackgroundRole.value
+_FONT = Qt.ItemDataRole.FontRole.value
+_ALIGN = Qt.ItemDataRole.TextAlignmentRole.value
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole.value
+_USER = Qt.ItemDataRole.UserRole.value
+
+
 class FeedHealthModel(QAbstractTableModel):
+    """Rows are rendered once per refresh into plain tuples; `data()` only looks them up (Qt asks
+    for every role of every cell on each layout pass, so it must be cheap)."""
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.rows: list[SourceStatus] = []
         self.now = time.monotonic()
+        self._cells: list[list[dict[int, object]]] = []
         self._bold = QFont()
         self._bold.setBold(True)
+        self._brush = {state: QBrush(QColor(c)) for state, c in COLOUR.items()}
+        self._tint = {state: QBrush(QColor(c)) for state, c in ROW_TINT.items()}
+        self._warn = QBrush(QColor("#e3b341"))
+        self._center = int(Qt.AlignCenter)
 
     def set_rows(self, rows: list[SourceStatus], now: float) -> None:
-        self.beginResetModel()
-        self.rows = sorted(rows, key=sort_key)
+        rows = sorted(rows, key=sort_key)
         self.now = now
+        cells = [self._render(st) for st in rows]
+        if [r.source for r in rows] == [r.source for r in self.rows]:
+            self.rows, self._cells = rows, cells
+            if rows:
+                self.dataChanged.emit(self.index(0, 0), self.index(len(rows) - 1, len(COLUMNS) - 1))
+            return
+        self.beginResetModel()
+        self.rows, self._cells = rows, cells
         self.endResetModel()
 
+    def _render(self, st: SourceStatus) -> list[dict[int, object]]:
+        row = []
+        for col in COLUMNS:
+            cell: dict[int, object] = {
+                _DISPLAY: self._text(st, col),
+                _TOOLTIP: self._tip(st, col),
+                _USER: st.state.value,
+            }
+            if col == "state":
+                cell[_FOREGROUND] = self._brush[st.state]
+                if st.state is not FeedState.CONNECTED:
+                    cell[_FONT] = self._bold
+            elif col in ("gaps", "quarantined") and self._count(st, col):
+                cell[_FOREGROUND] = self._warn
+            if col in NUMERIC:
+                cell[_ALIGN] = self._center
+            if st.state in self._tint:
+                cell[_BACKGROUND] = self._tint[st.state]
+            row.append(cell)
+        return row
+
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt API
-        return 0 if parent.isValid() else len(self.rows)
+        return 0 if parent.isValid() else len(self._cells)
 
     def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt API
         return 0 if parent.isValid() else len(COLUMNS)
@@ -81,27 +126,10 @@ class FeedHealthModel(QAbstractTableModel):
         return None
 
     def data(self, index: QModelIndex, role: int = Qt.DisplayRole):
-        if not index.isValid():
+        try:
+            return self._cells[index.row()][index.column()].get(role if isinstance(role, int) else role.value)
+        except IndexError:
             return None
-        st = self.rows[index.row()]
-        col = COLUMNS[index.column()]
-        if role == Qt.DisplayRole:
-            return self._text(st, col)
-        if role == Qt.ForegroundRole and col == "state":
-            return QBrush(QColor(COLOUR[st.state]))
-        if role == Qt.ForegroundRole and col in ("gaps", "quarantined") and self._count(st, col):
-            return QBrush(QColor("#e3b341"))
-        if role == Qt.BackgroundRole and st.state in ROW_TINT:
-            return QBrush(QColor(ROW_TINT[st.state]))
-        if role == Qt.FontRole and (col == "state" and st.state is not FeedState.CONNECTED):
-            return self._bold
-        if role == Qt.TextAlignmentRole and col in NUMERIC:
-            return int(Qt.AlignCenter)
-        if role == Qt.ToolTipRole:
-            return self._tip(st, col)
-        if role == Qt.UserRole:
-            return st.state.value
-        return None
 
     @staticmethod
     def _count(st: SourceStatus, col: str) -> int:
@@ -140,6 +168,12 @@ class FeedHealthModel(QAbstractTableModel):
         if st.detail and st.state is not FeedState.CONNECTED:
             tip += "\n" + i18n.tr("feeds.tip.reason", reason=st.detail)
         return tip
+
+    def widths_signature(self) -> tuple[int, ...]:
+        """Longest text per column: columns are re-fitted only when this changes."""
+        return tuple(
+            max((len(str(r[c][_DISPLAY])) for r in self._cells), default=0) for c in range(len(COLUMNS))
+        )
 
 
 class FeedHealthWidget(QFrame):
@@ -182,6 +216,8 @@ class FeedHealthWidget(QFrame):
         lay.addWidget(self.provenance)
         lay.addWidget(self.table, 1)
         lay.addWidget(self.totals)
+        self._header_pt: float | None = None
+        self._fitted: tuple | None = None
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.refresh)
         self._timer.start(refresh_ms)
@@ -192,21 +228,30 @@ class FeedHealthWidget(QFrame):
         now = time.monotonic()
         self.model.set_rows(rows, now)
         self._compact_header()
-        for col in range(len(COLUMNS)):
-            if col != 1:
-                self.table.resizeColumnToContents(col)
+        signature = (self.model.widths_signature(), i18n.lang(), self._header_pt)
+        if signature != self._fitted:
+            self._fitted = signature
+            for col in range(len(COLUMNS)):
+                if col != 1:
+                    self.table.resizeColumnToContents(col)
         self._banner(rows)
         self._provenance()
         rate = sum(s.rate for s in rows)
-        self.totals.setText(
+        self._set_text(
+            self.totals,
             i18n.tr(
                 "feeds.totals",
                 rate=i18n.number(rate, 0),
                 gaps=i18n.number(sum(s.gaps for s in rows)),
                 dupes=i18n.number(sum(s.duplicates for s in rows)),
                 quarantined=i18n.number(sum(s.quarantined for s in rows)),
-            )
+            ),
         )
+
+    @staticmethod
+    def _set_text(label: QLabel, text: str) -> None:
+        if label.text() != text:
+            label.setText(text)
 
     def _compact_header(self) -> None:
         """Header labels in the table's (small) type, so eight columns fit a side dock.
@@ -214,7 +259,7 @@ class FeedHealthWidget(QFrame):
         Set on the header itself: the application style sheet's header rule would win otherwise.
         """
         pt = self.table.font().pointSizeF()
-        if pt > 0 and getattr(self, "_header_pt", None) != pt:
+        if pt > 0 and self._header_pt != pt:
             self._header_pt = pt
             compact = f"QHeaderView::section {{ font-size: {pt:g}pt; padding: 2px 3px; }}"
             self.table.horizontalHeader().setStyleSheet(compact)
@@ -253,7 +298,8 @@ class FeedHealthWidget(QFrame):
         return f"{title_of(st)} ({age_text(max(0.0, time.monotonic() - st.since))})"
 
     def _set_banner(self, text: str, state: FeedState) -> None:
-        self.banner.setText(text)
+        if self.banner.text() != text:
+            self.banner.setText(text)
         if self.banner.property("feedState") != state.value:
             self.banner.setProperty("feedState", state.value)
             self.banner.style().unpolish(self.banner)
@@ -277,8 +323,10 @@ class FeedHealthWidget(QFrame):
             )
         elif links:
             parts.append(i18n.tr("feeds.links", links=", ".join(links)))
-        self.provenance.setText("\n".join(parts))
-        self.provenance.setVisible(bool(parts))
+        text = "\n".join(parts)
+        if self.provenance.text() != text:
+            self.provenance.setText(text)
+            self.provenance.setVisible(bool(parts))
 
     def retranslate(self) -> None:
         self.model.headerDataChanged.emit(Qt.Horizontal, 0, len(COLUMNS) - 1)

@@ -12,6 +12,7 @@ every 5 s with a 10 s timeout, reconnect with capped exponential backoff and jit
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 import time
@@ -30,6 +31,7 @@ from console.feeds.sequencing import SeenKeys
 from console.health import FeedState
 
 MAX_FRAME = 8 * 1024 * 1024
+SLICE_S = 0.004  # longest run of frame processing before yielding to the loop
 STANDARD_TOPIC = {"gtfs-rt": "vehicle/bus", "ngsi-ld": "air/station"}
 _ws_log = logging.getLogger("rasad.feeds.ws")  # websockets logs every open/close at INFO
 _ws_log.setLevel(logging.WARNING)
@@ -125,6 +127,8 @@ class WebSocketFeed(NativeIntake, FeedClient):
             bus = self.bus
             native = self.format == "native"
             recorder = self._recorder
+            clock = asyncio.get_running_loop().time
+            slice_end = clock() + SLICE_S
             try:
                 async for frame in ws:
                     self.frames += 1
@@ -136,6 +140,11 @@ class WebSocketFeed(NativeIntake, FeedClient):
                         self._on_standard(frame)
                     if bus.backlog() > bus.capacity:
                         await bus.async_wait_capacity()
+                    elif clock() >= slice_end:
+                        # frames already queued are returned without yielding: give the UI and
+                        # the bus pump their turn at least every SLICE_S under a flood
+                        await asyncio.sleep(0)
+                        slice_end = clock() + SLICE_S
             finally:
                 self._ws = None
 
