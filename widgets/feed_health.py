@@ -200,6 +200,7 @@ class FeedHealthWidget(QFrame):
         self.table.verticalHeader().hide()
         self.table.setWordWrap(False)
         self.table.setShowGrid(False)
+        self.table.setFocusPolicy(Qt.NoFocus)  # a status board: no cursor cell drawn on the first row
         header = self.table.horizontalHeader()
         header.setObjectName("feedHeader")
         header.setMinimumSectionSize(28)

@@ -405,3 +405,62 @@ def test_recorded_session_replays_with_the_same_sequences(tmp_path):
     assert sorted(replay.seen) == sorted(live.seen)
     replay.assert_exactly_once()
     assert Path(record).stat().st_size > 10_000
+
+
+def test_corpus_file_replays_through_its_codec(corpus):
+    rig = Rig()
+
+    async def play():
+        feed = ReplayFeed(
+            str(corpus / "gtfs-rt/transitland-lib/ct-vehicle-positions.pb"),
+            rig.bus,
+            rig.health,
+            rig.quarantine,
+            speed=0,
+        )
+        await feed.async_start()
+        await until(lambda: feed.finished.is_set(), pump=rig.bus)
+        await feed.async_stop()
+        rig.bus.flush()
+
+    arun(play())
+    assert len(rig.by_topic["vehicle/bus"]) == 14
+    assert rig.stat("replay:ct-vehicle-positions.pb").messages == 14
+
+
+def test_headless_run_records_a_session_that_replays(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.feeds.test_cli_feeds import ROOT
+
+    rec = tmp_path / "s.jsonl"
+    env = {
+        "RASAD_CONFIG_DIR": str(tmp_path / "c"),
+        "RASAD_DATA_DIR": str(tmp_path / "d"),
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+    }
+    out = subprocess.run(
+        [
+            sys.executable,
+            "main.py",
+            "run",
+            "--headless",
+            "--no-plugins",
+            "--vehicles",
+            "30",
+            "--seconds",
+            "2",
+            "--record",
+            str(rec),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    lines = rec.read_bytes().splitlines()
+    assert len(lines) > 10 and all(line.startswith(b'{"type":"batch"') for line in lines)
