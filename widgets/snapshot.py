@@ -65,7 +65,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
             target.resize(width, height)
             target.show()
         await asyncio.sleep(args.seconds)
-        app.processEvents()
+        await asyncio.sleep(0.05)  # let pending paints run on the loop (never processEvents() inside a task)
         w, h = save_png(target, out)
         print(f"wrote {out} ({w}x{h})")
         return 0
