@@ -89,7 +89,9 @@ def test_lttb_compiled_equals_twin(compiled_decimate, twin_decimate, simd_mode, 
     np.testing.assert_array_equal(ours, twin)
     _check_indices(ours, len(y), n_out)
     if len(y) > n_out:
-        assert len(ours) == n_out and ours[0] == 0 and ours[-1] == len(y) - 1
+        assert ours[0] == 0 and ours[-1] == len(y) - 1
+        # x-binning of repeated timestamps can leave fewer candidates than n_out, never more
+        assert len(ours) == n_out if x is None else len(ours) <= n_out
 
 
 def _peer(algo: str):
