@@ -46,6 +46,9 @@ class Core:
 
     def _build_services(self) -> None:
         """Each room adds its services here (feeds, simulator, alarms, storage)."""
+        from console.series import SeriesConfig, SeriesStore
+
+        self.add_service("series", SeriesStore(self.bus, SeriesConfig.from_settings(self.settings)))
 
     def add_service(self, name: str, service: Any, *, lifecycle: bool = True) -> None:
         self.services[name] = service

@@ -36,6 +36,9 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=False):
     plugin_dirs: list[str] = []
     disabled_plugins: list[str] = []
     plugin_deadline_s: float = 5.0
+    # Live series (charts): ring length per signal and the memory all rings may use together.
+    series_points_per_signal: int = 1 << 20
+    series_memory_mb: float = 512.0
     log_level: str = "INFO"
 
     def with_overrides(self, **overrides: Any) -> Settings:
