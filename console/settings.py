@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from console.feeds.config import FeedSpec
 from console.paths import config_dir
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,16 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=False):
     series_points_per_signal: int = 1 << 20
     series_memory_mb: float = 512.0
     log_level: str = "INFO"
+    # Feeds. With no `feeds` configured the embedded simulator serves the city on a free loopback
+    # port and the console connects to it through the production websocket client.
+    feeds: list[FeedSpec] = []
+    simulator: bool = True
+    scenario: str = "calm"
+    vehicles: int = 1400
+    seed: int = 1405
+    sim_speed: float = 1.0
+    # Folders of FIWARE JSON Schemas (smart-data-models) for `ingest --strict`.
+    schema_dirs: list[str] = []
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with every non-None override applied (CLI flags)."""

@@ -68,6 +68,7 @@ class City:
     _polys: list[Polygon] = field(default_factory=list, repr=False)
     _tree: STRtree | None = field(default=None, repr=False)
     _adj: dict[int, list[tuple[int, Road]]] = field(default_factory=dict, repr=False)
+    _road_by_id: dict[str, Road] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self._polys = [Polygon(d.ring) for d in self.districts]
@@ -75,6 +76,7 @@ class City:
         for r in self.roads:
             self._adj.setdefault(r.a, []).append((r.b, r))
             self._adj.setdefault(r.b, []).append((r.a, r))
+            self._road_by_id[r.id] = r
 
     @property
     def bbox(self) -> tuple[float, float, float, float]:
@@ -94,11 +96,7 @@ class City:
         return self._adj.get(node, [])
 
     def road(self, road_id: str) -> Road:
-        return self._road_index()[road_id]
-
-    @lru_cache(maxsize=1)  # noqa: B019 - one City per process, cached index is intended
-    def _road_index(self) -> dict[str, Road]:
-        return {r.id: r for r in self.roads}
+        return self._road_by_id[road_id]
 
     def road_coords(self, road: Road) -> list[tuple[float, float]]:
         a, b = self.nodes[road.a], self.nodes[road.b]
