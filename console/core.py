@@ -46,6 +46,9 @@ class Core:
 
     def _build_services(self) -> None:
         """Each room adds its services here (feeds, simulator, alarms, storage)."""
+        from console.mapservices import add_map_services
+
+        add_map_services(self)  # entities, maplayers, geofences
 
     def add_service(self, name: str, service: Any, *, lifecycle: bool = True) -> None:
         self.services[name] = service
