@@ -21,6 +21,18 @@ log = logging.getLogger(__name__)
 Lang = Literal["fa", "en"]
 
 
+class MapSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=False):
+    """[map] in settings.toml (see console/basemap.py for `base`)."""
+
+    base: str = "vector"  # vector | xyz:<provider or template> | mbtiles:<file> | pmtiles:<file>
+    batch_hz: float = 4.0  # live batches sent to the page per second
+    cluster: bool = True  # cluster vehicles below `cluster_below_zoom`
+    cluster_below_zoom: int = 15
+    heat_metric: str = "aqi"  # aqi | pm25 | pm10 | no2 | o3 | co | noise | reports
+    trail_minutes: float = 30.0  # track replay window kept in memory per vehicle
+    trail_step_s: float = 10.0  # at most one trail point per this many seconds (plus turns)
+
+
 class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=False):
     lang: Lang = "fa"
     city: str = "qom"
@@ -51,6 +63,7 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=False):
     sim_speed: float = 1.0
     # Folders of FIWARE JSON Schemas (smart-data-models) for `ingest --strict`.
     schema_dirs: list[str] = []
+    map: MapSettings = msgspec.field(default_factory=MapSettings)
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with every non-None override applied (CLI flags)."""
