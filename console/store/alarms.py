@@ -159,26 +159,21 @@ def snapshot(conn: sa.Connection) -> AlarmSnapshot:
     return AlarmSnapshot(seq, [row_transition(r) for r in rows])
 
 
+def _listed(conn: sa.Connection, stmt: sa.Select) -> list[tuple[int, str, AlarmTransition]]:
+    rows = conn.execute(stmt.order_by(alarm_transitions.c.seq)).mappings()
+    return [(r["seq"], r["outcome"], row_transition(r)) for r in rows]
+
+
 def transitions_after(
     conn: sa.Connection, seq: int, limit: int = 1000
 ) -> list[tuple[int, str, AlarmTransition]]:
     """(seq, outcome, transition) of every transition recorded after journal entry `seq`."""
-    rows = conn.execute(
-        sa.select(alarm_transitions)
-        .where(alarm_transitions.c.seq > seq)
-        .order_by(alarm_transitions.c.seq)
-        .limit(limit)
-    ).mappings()
-    return [(r["seq"], r["outcome"], row_transition(r)) for r in rows]
+    return _listed(conn, sa.select(alarm_transitions).where(alarm_transitions.c.seq > seq).limit(limit))
 
 
 def history(conn: sa.Connection, alarm_id: str) -> list[tuple[int, str, AlarmTransition]]:
-    rows = conn.execute(
-        sa.select(alarm_transitions)
-        .where(alarm_transitions.c.alarm_id == alarm_id)
-        .order_by(alarm_transitions.c.seq)
-    ).all()
-    return [(r.seq, r.outcome, row_transition(r)) for r in rows]
+    """(seq, outcome, transition) of one alarm, oldest first."""
+    return _listed(conn, sa.select(alarm_transitions).where(alarm_transitions.c.alarm_id == alarm_id))
 
 
 def states(conn: sa.Connection, alarm_ids: Iterable[str] | None = None) -> dict[str, sa.Row]:

@@ -121,23 +121,29 @@ class ReadingWriter:
 
     def submit(self, readings: list[Reading]) -> None:
         """Queue readings for writing; blocks while the queue is full (back-pressure)."""
-        if not readings:
-            return
+        i = 0
+        blocked_at = None
         with self._cond:
-            if self._stopping:
-                raise RuntimeError("the readings writer is stopped")
-            if len(self._queue) + len(readings) > self.queue_max and self._queue:
-                self.stats.blocked += 1
-                start = time.monotonic()
-                while (
-                    len(self._queue) + len(readings) > self.queue_max and self._queue and not self._stopping
-                ):
+            while i < len(readings):
+                room = self.queue_max - len(self._queue)
+                if self._stopping:
+                    break
+                if room <= 0:
+                    if blocked_at is None:
+                        blocked_at = time.monotonic()
+                        self.stats.blocked += 1
                     self._cond.wait(0.5)
-                self.stats.blocked_s += time.monotonic() - start
-            self._queue.extend(readings)
-            self.stats.accepted += len(readings)
-            self.stats.queued = len(self._queue)
-            self._cond.notify_all()
+                    continue
+                chunk = readings[i : i + room]
+                self._queue.extend(chunk)
+                i += len(chunk)
+                self.stats.accepted += len(chunk)
+                self.stats.queued = len(self._queue)
+                self._cond.notify_all()
+            if blocked_at is not None:
+                self.stats.blocked_s += time.monotonic() - blocked_at
+        if i < len(readings):  # stopped while waiting for room: keep them for the next start
+            self._spill(readings[i:], "spill", "not queued (writer stopping)")
 
     def on_bus(self, topic: str, items: list[Any]) -> None:
         """FeedBus worker callback: every Reading on any topic."""
@@ -170,7 +176,7 @@ class ReadingWriter:
             self._queue.clear()
             self.stats.queued = 0
         if left:
-            self._spill(left, "spill", "the database did not take them before stop")
+            self._spill(left, "spill", "not written before stop")
 
     # -- writer thread ----------------------------------------------------------------------------
     def _take(self) -> list[Reading] | None:
@@ -199,8 +205,6 @@ class ReadingWriter:
             return batch
 
     def _run(self) -> None:
-        if self.ready():
-            self._replay_spilled()
         while True:
             batch = self._take()
             if batch is None:
@@ -209,6 +213,10 @@ class ReadingWriter:
             try:
                 if batch:
                     done = self._write_until_done(batch)
+                elif self._spill_waiting and self.ready() and self._failing_since is None:
+                    with self._cond:
+                        self._busy = True
+                    self._replay_spilled()
             finally:
                 with self._cond:
                     self._busy = False
@@ -239,7 +247,7 @@ class ReadingWriter:
                 except TRANSIENT as err:
                     exc = err
                 except Exception as err:
-                    self._spill(batch, "quarantine", f"rejected by the database: {err!r}"[:300])
+                    self._spill(batch, "quarantine", f"rejected by the database ({err!r})"[:300])
                     self.stats.quarantined += len(batch)
                     return True
             if exc is None:
@@ -260,7 +268,7 @@ class ReadingWriter:
                 _first_line(exc),
             )
             if now - self._failing_since >= self.spill_after_s and self.spill_dir is not None:
-                self._spill(batch, "spill", "not written: the database is unavailable")
+                self._spill(batch, "spill", "not written (database unavailable)")
                 return True
             self._backoff = min(2.0, max(0.1, self._backoff * 2))
             with self._cond:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from console.model import AlarmState, AlarmTransition, Priority, Reading
 
-T0 = 1_780_000_000_000_000_000  # 2026-05-28 UTC, in ns
+T0 = 1_780_000_020_000_000_000  # 2026-05-28 UTC, on a minute boundary, in ns
 S = 1_000_000_000
 
 
