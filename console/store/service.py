@@ -35,7 +35,7 @@ from console.logsetup import LogOnce
 from console.model import AlarmTransition, AuditEvent, now_ns
 from console.paths import data_dir
 from console.settings import Settings
-from console.store import alarms, journal, tiers
+from console.store import alarms, journal, shifts, tiers
 from console.store.db import Database, DatabaseError, safe_url, url_fingerprint
 from console.store.history import History
 from console.store.writer import TRANSIENT, ReadingWriter, _first_line
@@ -52,6 +52,12 @@ NOTIFY_CHANNEL = "rasad_journal"
 class _Spilled(msgspec.Struct):
     kind: str  # "alarm" | "audit"
     items: list[Any]
+
+
+def _append_audit(conn: sa.Connection, events: Sequence[AuditEvent]) -> list[int]:
+    seqs = journal.append(conn, events)
+    shifts.project(conn, events)
+    return seqs
 
 
 def default_console_id() -> str:
@@ -198,7 +204,7 @@ class Store:
     def record_audit(self, events: Sequence[AuditEvent]) -> list[int]:
         """Append audit events to the journal (durably); returns their seqs."""
         evs = [e if e.console else msgspec.structs.replace(e, console=self.console) for e in events]
-        seqs = self._durably("audit", evs, lambda conn: journal.append(conn, evs))
+        seqs = self._durably("audit", evs, lambda conn: _append_audit(conn, evs))
         if seqs:
             self.counts["audit"] += len(seqs)
         return seqs or []
@@ -258,7 +264,7 @@ class Store:
                     trs = msgspec.convert(spilled.items, list[AlarmTransition])
                     alarms.record(conn, trs, self.console)
                 else:
-                    journal.append(conn, msgspec.convert(spilled.items, list[AuditEvent]))
+                    _append_audit(conn, msgspec.convert(spilled.items, list[AuditEvent]))
             path.unlink()
             log.info(
                 "store: wrote back %d spilled %s records from %s", len(spilled.items), spilled.kind, path.name

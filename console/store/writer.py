@@ -103,6 +103,7 @@ class ReadingWriter:
         self._cond = threading.Condition()
         self._stopping = False
         self._busy = False
+        self._flushing = 0
         self._last_attrs: dict[str, str] = {}
         self._maintenance = maintenance
         self._maintenance_every_s = maintenance_every_s
@@ -155,12 +156,16 @@ class ReadingWriter:
         """Wait until everything queued so far is committed (or quarantined)."""
         deadline = time.monotonic() + timeout
         with self._cond:
+            self._flushing += 1  # write what is queued now, without waiting for `flush_s`
             self._cond.notify_all()
-            while self._queue or self._busy:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._cond.wait(min(left, 0.05))
+            try:
+                while self._queue or self._busy:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        return False
+                    self._cond.wait(min(left, 0.05))
+            finally:
+                self._flushing -= 1
         return True
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -183,7 +188,7 @@ class ReadingWriter:
         with self._cond:
             first_wait = None
             while True:
-                if self._queue and (len(self._queue) >= self.batch_max or self._stopping):
+                if self._queue and (len(self._queue) >= self.batch_max or self._stopping or self._flushing):
                     break
                 if self._queue:
                     first_wait = first_wait or time.monotonic()
