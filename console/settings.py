@@ -64,6 +64,17 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=False):
     # Folders of FIWARE JSON Schemas (smart-data-models) for `ingest --strict`.
     schema_dirs: list[str] = []
     map: MapSettings = msgspec.field(default_factory=MapSettings)
+    # Storage: database URL ("" = SQLite in the data dir; postgresql+psycopg://... for several
+    # consoles), this console's name in the journal and in sync ("" = host name), readings writer
+    # batching, and the ages at which readings are sealed into blocks and rolled up into minutes.
+    db: str = ""
+    console_id: str = ""
+    store_batch_max: int = 5000
+    store_queue_max: int = 200_000
+    store_flush_s: float = 0.5
+    store_seal_after_s: float = 600.0
+    store_rollup_after_s: float = 30 * 86400.0
+    store_maintenance_s: float = 60.0
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with every non-None override applied (CLI flags)."""
