@@ -74,9 +74,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
             target.resize(width, height)
             target.show()
         await asyncio.sleep(args.seconds)
-        # let pending paints run through the loop (app.processEvents() here would re-enter qasync
-        # while this task runs and break the other tasks: feeds, simulator, bus pump)
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.05)  # let pending paints run on the loop (never processEvents() inside a task)
         w, h = save_png(target, out)
         print(f"wrote {out} ({w}x{h})")
         return 0

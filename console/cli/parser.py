@@ -92,6 +92,7 @@ HANDLERS: dict[str, str] = {
     "plugins": "console.cli.commands:cmd_plugins",
     "simulate": "console.sim.cli:cmd_simulate",
     "ingest": "console.cli.ingest:cmd_ingest",
+    "geo": "console.cli.geo:cmd_geo",
 }
 GUI_RUN_HANDLER = "widgets.app:cmd_run_gui"
 
@@ -191,6 +192,24 @@ def build_parser() -> argparse.ArgumentParser:
         description="Discover and activate plugins headless; list version and state.",
     )
     plugins.add_argument("--json", action="store_true", help="machine-readable output")
+
+    geo = sub.add_parser(
+        "geo", help="geography tools (import district polygons)", description="Geography tools."
+    )
+    geo_sub = geo.add_subparsers(dest="geo_command", metavar="ACTION", required=True)
+    gimp = geo_sub.add_parser(
+        "import",
+        help="convert GeoJSON or raw OSM Overpass JSON into a district layer",
+        description="Convert GeoJSON or OSM Overpass JSON (relations: rings assembled from ways) into the "
+        "district layer of the map. Without --out the result replaces the city's synthetic districts "
+        "(<data dir>/geo/<city>/districts.geojson).",
+    )
+    gimp.add_argument("files", nargs="+", metavar="FILE", help="GeoJSON or Overpass JSON files (merged)")
+    gimp.add_argument("--out", help="write here instead of the city's district override")
+    gimp.add_argument("--city", help="city whose districts to replace (default: from settings)")
+    gimp.add_argument(
+        "--simplify", type=float, default=0.0, metavar="M", help="simplify to M metres (0: keep)"
+    )
     return parser
 
 
