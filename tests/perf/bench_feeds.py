@@ -4,8 +4,10 @@
    pre-generated buffer (10,000 vehicles), beside a bare `websockets` receive loop that only counts
    the messages in each frame (no decoding) on the same server and data: ≥ 100,000 msg/s, ≥ 0.55×.
 2. the same pipeline with the simulator generating live as fast as it can (generation-bound).
-3. end to end with the Qt shell on screen (offscreen) redrawing at 30 fps (pyqtgraph plot + full
-   window repaint each frame) in the same thread as the client (qasync): ≥ 50,000 events/s.
+3. end to end with the Qt shell on screen (offscreen) redrawing at 30 fps (a pyqtgraph plot
+   repainted every frame, the feed panel and status bar live) in the same thread as the client
+   (qasync): ≥ 50,000 events/s. Then the same with every room's bus consumers running (series
+   store, entity state, alarm engine), reported with the slowest consumer.
 The simulator runs in its own process (tests/perf/feeds_server.py), as a real feed server would.
 """
 
@@ -183,12 +185,18 @@ def _bench_live(report: Report) -> None:
     )
 
 
-def _bench_gui(report: Report) -> None:
+FEEDS_ONLY = ("feeds",)
+
+
+def _bench_gui(report: Report, *, consumers: bool) -> None:
+    """consumers=False: feeds + shell + feed panel (this room's pipeline); True: the whole console,
+    every room's bus consumers (series store, entity state, alarm engine) started as in `make run`."""
     from widgets.app import create_app, prepare_environment, run_qasync
 
     prepare_environment(offscreen=True)
     from console.core import Core
     from console.feeds.config import FeedSpec
+    from console.feeds.sequencing import SeqTracker
     from console.settings import Settings
 
     srv = Server("replay", ticks=GUI_TICKS)
@@ -196,23 +204,32 @@ def _bench_gui(report: Report) -> None:
     try:
         settings = Settings(feeds=[FeedSpec(kind="websocket", url=srv.url, name="bench")])
         core = Core(settings, load_plugins=False)
+        if not consumers:  # hold the other rooms' services back: measure this room's pipeline
+            core._lifecycle = [(n, svc) for n, svc in core._lifecycle if n in FEEDS_ONLY]
         client = core.services["feeds"].clients[0]
-        from console.feeds.sequencing import SeqTracker
-
         for s, e in srv.epochs.items():
             client.trackers[s] = SeqTracker(e, 0)
-        result = run_qasync(app, lambda: _gui_body(core, srv, app))
+        rate, fps, worst_ms, slowest = run_qasync(app, lambda: _gui_body(core, srv, app))
     finally:
         srv.close()
-    rate, fps, worst_ms = result
+    note = f"plot repainted at {fps:.1f} fps, worst frame gap {worst_ms:.0f} ms"
+    if consumers:
+        report.add(
+            "feeds",
+            "whole console (series, entities, alarms consumers) with the shell at 30 fps",
+            rate,
+            "events/s",
+            note=note + f"; slowest consumer: {slowest}",
+        )
+        return
     report.add(
         "feeds",
-        "end to end with the shell redrawing at 30 fps offscreen (qasync, one thread)",
+        "end to end: sim → client → bus → shell + feed panel redrawing at 30 fps (qasync)",
         rate,
         "events/s",
-        target=">= 50,000 events/s",
+        target=">= 50,000 events/s at >= 24 fps",
         passed=rate >= 50_000 and fps >= 24,
-        note=f"plot repainted at {fps:.1f} fps, worst frame gap {worst_ms:.0f} ms; shell, feed panel and status bar live",
+        note=note,
     )
 
 
@@ -260,12 +277,20 @@ async def _gui_body(core, srv: Server, app) -> tuple[float, float, float]:
     timer.stop()
     gaps = np.diff(np.array(frames)) * 1000 if len(frames) > 2 else np.array([0.0])
     fps = (len(frames) - 1) / (frames[-1] - frames[0]) if len(frames) > 2 else 0.0
+    subs = [x for x in core.bus.stats()["subscribers"] if x["name"] != "bench-sink"]
+    slow = max(subs, key=lambda x: x["max_call_ms"], default=None)
+    slowest = (
+        f"{slow['name']} (max {slow['max_call_ms']:.0f} ms per call, {slow['pending']:,} pending)"
+        if slow
+        else "none"
+    )
     window.close()
     await core.async_stop()
-    return got[0] / elapsed, fps, float(gaps.max())
+    return got[0] / elapsed, fps, float(gaps.max()), slowest
 
 
 def run(report: Report) -> None:
     _bench_replay(report)
     _bench_live(report)
-    _bench_gui(report)
+    _bench_gui(report, consumers=False)
+    _bench_gui(report, consumers=True)
