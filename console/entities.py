@@ -636,6 +636,25 @@ class EntityState:
             codes = [KIND_CODE[k] for k in kinds]
             return int((alive & np.isin(self.cols.kind[: self._high], codes)).sum())
 
+    def summary(self) -> dict[str, int]:
+        """Alive entities per drawn class ("vehicle", "sensor", "segment", "report") and how many are stale."""
+        with self._lock:
+            n = self._high
+            c = self.cols
+            alive = c.alive[:n]
+            kinds = c.kind[:n][alive]
+            out = {
+                "vehicle": 0,
+                "sensor": 0,
+                "segment": 0,
+                "report": 0,
+                "stale": int((c.stale[:n] & alive).sum()),
+            }
+            counts = np.bincount(kinds, minlength=max(KINDS) + 1)
+            for code, (_, drawn) in KINDS.items():
+                out[drawn] += int(counts[code])
+            return out
+
     def ids_of(self, kind: str) -> list[str]:
         code = KIND_CODE[kind]
         with self._lock:
