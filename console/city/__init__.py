@@ -80,6 +80,7 @@ class City:
         for r in self.roads:
             self._adj.setdefault(r.a, []).append((r.b, r))
             self._adj.setdefault(r.b, []).append((r.a, r))
+            self._road_by_id[r.id] = r
 
     @property
     def bbox(self) -> tuple[float, float, float, float]:
