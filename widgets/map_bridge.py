@@ -27,7 +27,7 @@ class MapBridge(QObject):
 
     sig_ready = Signal()
     sig_ack = Signal(int, float, float)
-    sig_view = Signal(int, float, float, float, float)
+    sig_view = Signal(float, float, float, float, float)
     sig_entity_clicked = Signal(str)
     sig_feature_clicked = Signal(str, str)
     sig_geofence_drawn = Signal(str)
@@ -45,8 +45,8 @@ class MapBridge(QObject):
     def ack(self, seq: int, apply_ms: float, draw_ms: float) -> None:
         self.sig_ack.emit(seq, apply_ms, draw_ms)
 
-    @Slot(int, float, float, float, float)
-    def view(self, zoom: int, west: float, south: float, east: float, north: float) -> None:
+    @Slot(float, float, float, float, float)
+    def view(self, zoom: float, west: float, south: float, east: float, north: float) -> None:
         self.sig_view.emit(zoom, west, south, east, north)
 
     @Slot(str)

@@ -9,11 +9,14 @@ storage room's history provider), a time slider and play.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QLocale, Qt, QTimer, Signal
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -52,6 +55,31 @@ def _value_colour(etype: str, key: str, v: float) -> str:
     return ""
 
 
+def _shown_attr(key: str, v: object) -> bool:
+    """Attributes worth a row: not names (in the title), not images (shown as a picture), not nested,
+    and only the current language of a bilingual pair (category_fa / category_en)."""
+    if key.startswith("name") or key.startswith("image") or isinstance(v, dict | list):
+        return False
+    other = "_en" if i18n.lang() == "fa" else "_fa"
+    return not key.endswith(other)
+
+
+def _number_locale() -> QLocale:
+    """Spin boxes show Persian digits in the Persian UI."""
+    return QLocale(QLocale.Persian, QLocale.Iran) if i18n.lang() == "fa" else QLocale.c()
+
+
+def _photo(uri: object) -> QPixmap | None:
+    if not isinstance(uri, str) or not uri.startswith("data:image/") or ";base64," not in uri:
+        return None
+    try:
+        data = base64.b64decode(uri.split(",", 1)[1], validate=True)
+    except (ValueError, binascii.Error):
+        return None
+    pm = QPixmap()
+    return pm if pm.loadFromData(data) else None
+
+
 class TrackReplay(QFrame):
     """Trail of the last N minutes and a slider that moves a marker along it."""
 
@@ -75,6 +103,7 @@ class TrackReplay(QFrame):
         self.show_box.setChecked(True)
         self.show_box.toggled.connect(lambda _on: self.reload())
         self.minutes = QSpinBox(self)
+        self.minutes.setLocale(_number_locale())
         top = max(1, int(state.trail_minutes))
         self.minutes.setRange(1, top)
         self.minutes.setValue(min(15, top))
@@ -168,6 +197,7 @@ class TrackReplay(QFrame):
         self.trail = Trail.empty()
 
     def retranslate(self) -> None:
+        self.minutes.setLocale(_number_locale())
         self.title.setText(i18n.tr("map.track"))
         self.show_box.setText(i18n.tr("map.track.show"))
         self.window_label.setText(i18n.tr("map.track.window"))
@@ -206,6 +236,9 @@ class DetailsPanel(QFrame):
         self.form = QFormLayout()
         self.form.setLabelAlignment(Qt.AlignLeading)
         self.form.setHorizontalSpacing(12)
+        self.photo = QLabel(self)
+        self.photo.setAlignment(Qt.AlignCenter)
+        self.photo.hide()
         self.replay = TrackReplay(state, tz, self)
         self.delete_button = QPushButton(self)
         self.delete_button.clicked.connect(self._on_delete)
@@ -213,6 +246,7 @@ class DetailsPanel(QFrame):
         lay.addWidget(self.kind)
         lay.addWidget(self.status)
         lay.addLayout(self.form)
+        lay.addWidget(self.photo)
         lay.addWidget(self.replay)
         lay.addWidget(self.delete_button)
         lay.addStretch(1)
@@ -253,6 +287,28 @@ class DetailsPanel(QFrame):
                 self.replay.stop()
                 self.replay.reload()
 
+    def _attr_text(self, key: str, v: object) -> str:
+        if isinstance(v, bool):
+            return str(v)
+        if isinstance(v, int | float):
+            return i18n.number(v, 0 if float(v).is_integer() else 2)
+        text = str(v)
+        if key == "district" and self.state.city is not None:
+            d = next((d for d in self.state.city.districts if d.id == text), None)
+            if d is not None:
+                return d.name(i18n.lang())
+        return i18n.tr(f"map.value.{text}") if i18n.has_key(f"map.value.{text}") else text
+
+    def _show_photo(self, uri: object) -> None:
+        pm = _photo(uri)
+        if pm is None:
+            self.photo.hide()
+            return
+        if self.photo.property("uri") != uri:
+            self.photo.setPixmap(pm.scaledToWidth(min(pm.width(), 280), Qt.SmoothTransformation))
+            self.photo.setProperty("uri", uri)
+        self.photo.show()
+
     def _gone(self, ref: str) -> None:
         self.title.setText(ref)
         self.kind.setText("")
@@ -265,8 +321,9 @@ class DetailsPanel(QFrame):
         r = info.reading
         name = ""
         if r is not None:
+            a = r.attrs
             name = str(
-                r.attrs.get("name_fa" if i18n.lang() == "fa" else "name_en", "") or r.attrs.get("name", "")
+                (a.get("name_en") if i18n.lang() == "en" else None) or a.get("name_fa") or a.get("name") or ""
             )
         self.title.setText(f"{name} ({info.id})" if name else info.id)
         self.kind.setText(i18n.tr(f"map.kind.{info.kind}"))
@@ -288,10 +345,13 @@ class DetailsPanel(QFrame):
                 value = f"{i18n.number(v, m.decimals)} {m.unit}".strip() if v == v else "—"
                 self._add(title, value, "" if info.stale else _value_colour(r.etype, key, v))
             for key, v in r.attrs.items():
-                if key.startswith("name") or isinstance(v, dict | list):
+                if not _shown_attr(key, v):
                     continue
-                label = i18n.tr(f"map.attr.{key}") if i18n.has_key(f"map.attr.{key}") else key
-                self._add(label, i18n.digits(v) if isinstance(v, int | float) else str(v))
+                base = key.removesuffix("_fa").removesuffix("_en")
+                label = i18n.tr(f"map.attr.{base}") if i18n.has_key(f"map.attr.{base}") else base
+                text = self._attr_text(base, v)
+                self._add(label, text if len(text) <= 400 else text[:400] + "…")
+            self._show_photo(r.attrs.get("image"))
         age = i18n.tr("map.details.age", s=round(info.age_s))
         self._add(
             i18n.tr("map.details.updated"), f"{_time_text(r.t, self.tz)} — {age}" if r is not None else age
@@ -303,19 +363,22 @@ class DetailsPanel(QFrame):
                 src_state = f" ({st.state.value})"
         topic = TOPICS.get(info.topic)
         topic_title = (topic[1] if i18n.lang() == "fa" else topic[2]) if topic else info.topic
-        self._add(i18n.tr("map.details.source"), f"{info.source}{src_state} · {topic_title}")
+        self._add(i18n.tr("map.details.source"), f"{info.source}{src_state} — {topic_title}")
         if not math.isnan(info.lat):
-            self._add(
-                i18n.tr("map.details.position"),
-                i18n.digits(f"{info.lat:.5f}, {info.lon:.5f}")
-                + (f" · {i18n.digits(round(info.heading))}°" if info.heading is not None else ""),
+            sep = "، " if i18n.lang() == "fa" else ", "
+            where = (
+                f"{i18n.number(info.lat, 5, grouping=False)}{sep}{i18n.number(info.lon, 5, grouping=False)}"
             )
+            if info.heading is not None:
+                where += f"  ({i18n.number(info.heading, 0)}°)"
+            self._add(i18n.tr("map.details.position"), where)
 
     def show_feature(self, layer: MapLayer, feature: MapFeature) -> None:
         self.current = ("feature", layer.key, feature.id)
         self._feature = (layer, feature)
         self.replay.stop()
         self.replay.hide()
+        self.photo.hide()
         self.title.setText(feature.title(i18n.lang()))
         self.kind.setText(layer.title(i18n.lang()))
         self.status.setText("")

@@ -94,6 +94,13 @@ def build_page(
         zoom_control=True,
         minZoom=MIN_ZOOM,
         maxZoom=MAX_ZOOM,
+        zoomSnap=0.25,  # fit the city to the wall, not to the nearest power of two
+        zoomDelta=0.5,
+        # No animated zoom/fade: they need animation frames and a 250 ms timer that a hidden or
+        # throttled page may never deliver, leaving Leaflet stuck "animating" and deaf to setView.
+        zoomAnimation=False,
+        fadeAnimation=False,
+        markerZoomAnimation=False,
         attributionControl=True,
     )
     m.default_js = list(JS)

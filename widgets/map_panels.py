@@ -158,7 +158,10 @@ class LayerPanel(QFrame):
         self.cluster.setChecked(cluster)
         self.cluster.setObjectName("mapClusterToggle")
         self.cluster.toggled.connect(self.sig_cluster.emit)
-        self._box.addWidget(self.cluster)
+        cluster_row = QHBoxLayout()
+        cluster_row.setContentsMargins(26, 0, 0, 0)
+        cluster_row.addWidget(self.cluster)
+        self._box.addLayout(cluster_row)
         self._row("sensors", "map.layer.sensors", swatch("dot", p.LEVEL_COLOURS[0]))
         self._scale(
             [

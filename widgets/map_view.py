@@ -25,10 +25,10 @@ from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QVBoxLayout, QWidget
 
 from console import i18n
 from console.basemap import VECTOR, BaseMapError, parse_basemap
-from console.clustering import Viewport, cluster_vehicles
+from console.clustering import Viewport, cluster_vehicles, world_px
 from console.core import Core
 from console.geofences import GeofenceError
-from console.heatmap import HeatOverlay, build_heat
+from console.heatmap import HeatOverlay, build_heat, city_area
 from console.logsetup import LogOnce
 from console.maplayers import BUILTIN
 from console.mapstyle import VEHICLE_KINDS
@@ -43,6 +43,8 @@ _once = LogOnce(log)
 
 ACK_TIMEOUT_S = 3.0
 HEAT_EVERY_MS = 5000
+HEAT_PX = 4.0  # screen pixels per heat cell
+HEAT_MAX_CELLS = 480
 
 
 class MapWidget(QWidget):
@@ -114,6 +116,7 @@ class MapWidget(QWidget):
         self.last_heat: HeatOverlay | None = None
         self._heat_pool = ThreadPoolExecutor(1, thread_name_prefix="map-heat")
         self._heat_busy = False
+        self._area = None
         self.ask_name = self._ask_geofence_name
         self._closed = False
         self._watched: QWidget | None = None
@@ -149,6 +152,10 @@ class MapWidget(QWidget):
         self._heat_timer = QTimer(self)
         self._heat_timer.setInterval(HEAT_EVERY_MS)
         self._heat_timer.timeout.connect(self.request_heat)
+        self._heat_soon = QTimer(self)  # the view moved: redo the heat once it settles
+        self._heat_soon.setSingleShot(True)
+        self._heat_soon.setInterval(300)
+        self._heat_soon.timeout.connect(self.request_heat)
         self._slow_timer = QTimer(self)
         self._slow_timer.setInterval(1000)
         self._slow_timer.timeout.connect(self._tick)
@@ -275,9 +282,10 @@ class MapWidget(QWidget):
         self.stats["acks"] += 1
         self.page_ms.append((apply_ms, draw_ms))
 
-    def _on_view(self, zoom: int, west: float, south: float, east: float, north: float) -> None:
-        self.view = Viewport(int(zoom), west, south, east, north)
+    def _on_view(self, zoom: float, west: float, south: float, east: float, north: float) -> None:
+        self.view = Viewport(float(zoom), west, south, east, north)
         self.view_dirty = True
+        self._heat_soon.start()
         if self.inflight is None:
             self.pump()
 
@@ -286,19 +294,38 @@ class MapWidget(QWidget):
             self.web.bridge.command.emit(json.dumps(cmd, ensure_ascii=False))
 
     # -- heatmap (worker thread) ---------------------------------------------------------------------------
-    def heat_bbox(self) -> tuple[float, float, float, float] | None:
+    def heat_region(self) -> tuple[tuple[float, float, float, float], tuple[int, int]] | None:
+        """The box the heat grid covers and its size: the city (with a margin) clipped to what is in
+        view (with a margin), at about HEAT_PX screen pixels per cell, so zooming in sharpens it."""
         if self.city is None:
             return None
         w, s, e, n = self.city.bbox
         dx, dy = (e - w) * 0.08, (n - s) * 0.08
-        return w - dx, s - dy, e + dx, n + dy
+        w, s, e, n = w - dx, s - dy, e + dx, n + dy
+        zoom = 12.0
+        if self.view is not None:
+            v = self.view
+            mx, my = (v.east - v.west) * 0.15, (v.north - v.south) * 0.15
+            w, s = max(w, v.west - mx), max(s, v.south - my)
+            e, n = min(e, v.east + mx), min(n, v.north + my)
+            zoom = v.zoom
+            if w >= e or s >= n:
+                return None
+        x0, y0 = world_px(n, w, zoom)
+        x1, y1 = world_px(s, e, zoom)
+        nx = int(min(HEAT_MAX_CELLS, max(32, (x1 - x0) / HEAT_PX)))
+        ny = int(min(HEAT_MAX_CELLS, max(32, (y1 - y0) / HEAT_PX)))
+        return (w, s, e, n), (nx, ny)
 
     def request_heat(self) -> Future | None:
-        bbox = self.heat_bbox()
-        if not self.ready or self._heat_busy or bbox is None or not self.panel.is_on("heat"):
+        region = self.heat_region()
+        if not self.ready or self._heat_busy or region is None or not self.panel.is_on("heat"):
             return None
         self._heat_busy = True
-        fut = self._heat_pool.submit(build_heat, self.state, bbox, self.heat_metric)
+        if self._area is None:
+            self._area = city_area(self.city)
+        bbox, size = region
+        fut = self._heat_pool.submit(build_heat, self.state, bbox, self.heat_metric, size, area=self._area)
         fut.add_done_callback(lambda f: self._sig_heat_done.emit(f))
         return fut
 
@@ -442,7 +469,7 @@ class MapWidget(QWidget):
             if self.base_offline():
                 text, state = i18n.tr("map.base.offline", name=text), "stale"
         if self.city is not None and self.city.districts_origin == "synthetic":
-            text += " · " + i18n.tr("map.synthetic")
+            text += "  |  " + i18n.tr("map.synthetic")
         self.bar.base_label.setText(i18n.tr("map.base", name=text))
         self.bar.base_label.setToolTip(self.base_error or bm.url or bm.path)
         self.bar.base_label.setProperty("mapState", state)
@@ -500,7 +527,7 @@ class MapWidget(QWidget):
             return
         self._closed = True
         self.ready = False
-        for t in (self._pump_timer, self._heat_timer, self._slow_timer):
+        for t in (self._pump_timer, self._heat_timer, self._heat_soon, self._slow_timer):
             t.stop()
         self._unfollow()
         self._heat_pool.shutdown(wait=False, cancel_futures=True)

@@ -76,7 +76,7 @@
     const nUp = h[2], nRm = h[3], nAdd = h[4], nId = h[5], mode = h[6], nCl = h[7], nSingle = h[8];
     let off = 48;
     const take = (Type, n) => { const a = new Type(buf, off, n); off += a.byteLength; off += (4 - (off % 4)) % 4; return a; };
-    const b = { seq: h[1], mode: mode, zoom: h[9] };
+    const b = { seq: h[1], mode: mode, zoom100: h[9] };
     b.upSlot = take(Uint32Array, nUp); b.upLat = take(Float32Array, nUp); b.upLon = take(Float32Array, nUp);
     b.upHd = take(Uint16Array, nUp); b.upSty = take(Uint16Array, nUp);
     b.rmSlot = take(Uint32Array, nRm); b.addSlot = take(Uint32Array, nAdd);
@@ -113,7 +113,7 @@
     if (b.mode === 1) {
       single.fill(0);
       for (let i = 0; i < b.single.length; i++) single[b.single[i]] = 1;
-      clusters = { lat: b.cLat, lon: b.cLon, count: b.cCount, mix: b.cMix, zoom: b.zoom };
+      clusters = { lat: b.cLat, lon: b.cLon, count: b.cCount, mix: b.cMix, zoom100: b.zoom100 };
     } else {
       clusters = null;
     }
@@ -176,6 +176,10 @@
         g.fill(); g.stroke();
       }
     } else if (kind === "report") {
+      if (level >= 2 && level < 7 && !stale) {
+        g.beginPath(); g.arc(0, 0, 8, 0, TWO_PI);
+        g.fillStyle = P.level[Math.min(level, 3)]; g.globalAlpha = 0.6; g.fill(); g.globalAlpha = 1; g.fillStyle = fill;
+      }
       g.beginPath(); g.moveTo(0, -7); g.lineTo(6.5, 5.5); g.lineTo(-6.5, 5.5); g.closePath(); g.fill(); g.stroke();
       g.fillStyle = "#fff"; g.fillRect(-0.8, -3, 1.6, 4.5); g.fillRect(-0.8, 2.6, 1.6, 1.6);
     } else {
@@ -251,7 +255,7 @@
     const offX = origin.x + topLeft.x, offY = origin.y + topLeft.y;
     if (drawnSlot.length < high) { drawnSlot = new Int32Array(cap); drawnX = new Float32Array(cap); drawnY = new Float32Array(cap); }
     let n = 0;
-    const useClusters = clusterMode === 1 && clusters && clusters.zoom === z;
+    const useClusters = clusterMode === 1 && clusters && clusters.zoom100 === Math.round(z * 100);
     const vis = {};
     for (const k in kindName) vis[k] = kindVisible(+k);
     for (let s = 0; s < high; s++) {
@@ -296,7 +300,7 @@
     for (let i = 0; i < c.count.length; i++) {
       const p = projectLL(c.lat[i], c.lon[i], z);
       const x = p[0] - offX, y = p[1] - offY;
-      const r = Math.min(30, 11 + 4 * Math.log10(c.count[i]) * 2.2);
+      const r = Math.min(26, 9 + 6 * Math.log10(c.count[i]));
       if (x < -r || y < -r || x > W + r || y > H + r) continue;
       let a0 = -Math.PI / 2;
       const total = c.count[i];
@@ -504,7 +508,7 @@
       case "select":
         selectedSlot = c.slot ?? -1;
         if (c.pan !== false && c.lat !== undefined) autoFit = false;
-        if (c.lat !== undefined && c.pan !== false) map.setView([c.lat, c.lon], Math.max(map.getZoom(), c.zoom || 15));
+        if (c.lat !== undefined && c.pan !== false) map.setView([c.lat, c.lon], Math.max(map.getZoom(), c.zoom || 15), { animate: false });
         requestDraw();
         break;
       case "visibility": setLayerVisible(c.key, c.on); break;
@@ -571,6 +575,7 @@
     for (let s = 0; s < high; s++) if (alive[s] && ids[s] === id) return JSON.stringify({ slot: s, lat: lat[s], lon: lon[s], style: sty[s], heading: hd[s] });
     return "null";
   };
+  R.trailLength = function () { return trail ? trail.getLatLngs().length : 0; };
   R.roadStyle = function (id) { const l = roadById.get(id); return l ? JSON.stringify(l.options) : "null"; };
   R.map = function () { return map; };
 

@@ -51,6 +51,16 @@ class MapHarness:
             raise TimeoutError(f"no answer from the page for: {code[:80]}")
         return box[0]
 
+    def wait_js(self, code: str, pred: Callable[[Any], bool], timeout: float = 10.0) -> bool:
+        """Poll `code` in the page until `pred(result)` holds. Polls are spaced out: a page asked
+        questions back to back does not get to run the channel messages it is waiting for."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            spin(lambda: False, 0.1)
+            if pred(self.js(code)):
+                return True
+        return False
+
     def js_json(self, code: str) -> Any:
         return json.loads(self.js(code))
 

@@ -80,7 +80,9 @@ def test_segments_restyle_the_road_layer(harness):
     assert style["color"] == "#d00000"  # jammed
     h.js("document.querySelector('body'); 1")
     h.widget.panel.checks["segments"].setChecked(False)  # the switch puts the plain road back
-    assert spin(lambda: h.js_json(f"RasadMap.roadStyle({json.dumps(road.id)})")["color"] != "#d00000", 5)
+    assert h.wait_js(
+        f"RasadMap.roadStyle({json.dumps(road.id)})", lambda v: json.loads(v)["color"] != "#d00000"
+    )
 
 
 def test_click_on_a_vehicle_comes_back_and_opens_details(harness, qtbot):
@@ -102,7 +104,7 @@ def test_select_pans_to_entities_and_features(harness):
     h.feed([vehicle("bus-9", 34.70, 50.95, T0)], "vehicle/bus")
     assert h.flush()
     assert h.widget.select("bus-9")
-    assert spin(lambda: abs(h.js_json("JSON.stringify(RasadMap.map().getCenter())")["lat"] - 34.70) < 1e-3, 5)
+    assert h.wait_js("RasadMap.map().getCenter().lat", lambda v: abs(v - 34.70) < 1e-3)
     h.core.services["maplayers"].layer("alarms").upsert(
         MapFeature.point(
             "al-1", 34.60, 50.80, entity="aq-01", style=alarm_style(Priority.EXTREME, unacknowledged=True)
@@ -110,7 +112,7 @@ def test_select_pans_to_entities_and_features(harness):
     )
     assert h.flush()
     assert h.widget.select("aq-01")  # an entity no reading placed yet, but an alarm names it
-    assert spin(lambda: abs(h.js_json("JSON.stringify(RasadMap.map().getCenter())")["lng"] - 50.80) < 1e-3, 5)
+    assert h.wait_js("RasadMap.map().getCenter().lng", lambda v: abs(v - 50.80) < 1e-3)
     assert h.widget.details.describe()["kind"] == "هشدارها"
     assert not h.widget.select("nothing-here")
 
@@ -143,7 +145,7 @@ def test_feature_layers_reach_the_page_and_clicks_return(harness, qtbot):
         )
     )
     assert h.flush()
-    assert spin(lambda: h.js("document.querySelectorAll('.rasad-pulse').length") == 0, 5)
+    assert h.wait_js("document.querySelectorAll('.rasad-pulse').length", lambda v: v == 0)
     with qtbot.waitSignal(h.widget.sig_feature_selected, timeout=5000) as sig:
         h.js(
             "document.querySelector('.leaflet-marker-icon.rasad-feature').dispatchEvent(new MouseEvent('click', {bubbles: true})); 1"
@@ -151,7 +153,7 @@ def test_feature_layers_reach_the_page_and_clicks_return(harness, qtbot):
     assert sig.args[0] == "alarms"
     layers.layer("alarms").remove("al-1", "al-2")
     assert h.flush()
-    assert spin(lambda: dict(h.stats()["features"])["alarms"] == 0, 5)
+    assert h.wait_js("RasadMap.stats()", lambda v: dict(json.loads(v)["features"])["alarms"] == 0)
 
 
 def test_clusters_and_fleet_switches(harness):
@@ -192,11 +194,8 @@ def test_heatmap_overlay_is_an_image_from_the_kernel(harness):
     fut = h.widget.request_heat()
     assert fut is not None
     assert spin(lambda: h.widget.last_heat is not None, 20)
-    assert spin(
-        lambda: h.js("(document.querySelector('img.rasad-heat') || {}).src || ''").startswith(
-            "data:image/png"
-        ),
-        10,
+    assert h.wait_js(
+        "(document.querySelector('img.rasad-heat') || {}).src || ''", lambda v: v.startswith("data:image")
     )
     assert h.widget.last_heat.stations == 40
 
@@ -209,15 +208,7 @@ def test_track_replay_draws_the_trail_and_moves_the_ghost(harness):
     assert h.widget.select("bus-5")
     replay = h.widget.details.replay
     assert replay.isVisible() and len(replay.trail) >= 100
-    assert spin(
-        lambda: (
-            h.js(
-                "RasadMap.map().hasLayer ? document.querySelectorAll('path.leaflet-interactive, canvas').length : 0"
-            )
-            > 0
-        ),
-        5,
-    )
+    assert h.wait_js("RasadMap.trailLength()", lambda v: v == len(replay.trail))
     replay.slider.setValue(0)
     assert "۱۴۰" in replay.time_label.text()  # a Jalali year, Persian digits
     lat0 = replay.trail.at(replay.time_at(0))[0]
@@ -236,7 +227,7 @@ def test_geofence_drawn_on_the_map_is_saved(harness, tmp_path):
     gf = store.all()[0]
     assert gf["properties"]["name"] == "میدان" and store.contains(gf["id"], 34.646, 50.875)
     assert h.flush()
-    assert spin(lambda: dict(h.stats()["features"]).get("geofences") == 1, 5)
+    assert h.wait_js("RasadMap.stats()", lambda v: dict(json.loads(v)["features"]).get("geofences") == 1)
     assert json.loads(store.path.read_text(encoding="utf-8"))["features"][0]["geometry"]["type"] == "Polygon"
 
 
@@ -248,7 +239,7 @@ def test_language_switch_relabels_page_and_panels(harness):
     i18n.set_lang("en")
     h.widget.retranslate()
     assert h.widget.panel.checks["bus"].text() == "Buses"
-    assert spin(lambda: "District 1" in h.js("document.body.innerText"), 5)
+    assert h.wait_js("document.body.innerText", lambda v: "District 1" in v)
 
 
 def test_page_memory_does_not_grow_with_sustained_updates(harness):
