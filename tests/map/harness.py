@@ -27,8 +27,10 @@ def spin(cond: Callable[[], Any], timeout: float = 20.0, step_ms: int = 10) -> b
 
 class MapHarness:
     def __init__(self, size: tuple[int, int] = (1400, 900), lang: str = "fa", **map_settings: Any):
+        from console import i18n
         from widgets.map_view import MapWidget
 
+        i18n.set_lang(lang)
         defaults = {"batch_hz": 20.0}  # tests pump by hand; a fast timer only helps
         self.settings = Settings(lang=lang, map=MapSettings(**{**defaults, **map_settings}))
         self.core = Core(self.settings, load_plugins=False, entry_point_plugins=False)
