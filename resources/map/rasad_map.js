@@ -186,6 +186,7 @@
       shape(g, kind); g.fill(); g.stroke();
       if (stale) { g.strokeStyle = "#e6edf3"; g.beginPath(); g.moveTo(-3, 3); g.lineTo(3, -3); g.stroke(); }
     }
+    c._half = c.width / DPR / 2;
     sprites.set(key, c);
     return c;
   }
@@ -268,8 +269,11 @@
       if (x < -12 || y < -12 || x > W + 12 || y > H + 12) continue;
       const bucket = kindDrawn[k] === "vehicle" ? (hd[s] === NO_HEADING ? 63 : Math.round(hd[s] / 10) % 36) : 0;
       const sp = sprite(code, bucket);
-      const half = sp.width / DPR / 2;
-      ctx.drawImage(sp, x - half, y - half, sp.width / DPR, sp.height / DPR);
+      if (DPR === 1) {
+        ctx.drawImage(sp, (x - sp._half) | 0, (y - sp._half) | 0);  // whole pixels, no scaling: the fast path
+      } else {
+        ctx.drawImage(sp, x - sp._half, y - sp._half, sp.width / DPR, sp.height / DPR);
+      }
       drawnSlot[n] = s; drawnX[n] = x; drawnY[n] = y; n++;
     }
     drawnN = n;

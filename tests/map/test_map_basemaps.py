@@ -16,7 +16,10 @@ QOM = (34.6401, 50.8764)
 def tile_files(tmp_path_factory):
     d = tmp_path_factory.mktemp("page-tiles")
     tiles = list(tiles_around(*QOM, range(11, 15), radius=2))
-    return {"mbtiles": write_mbtiles(d / "qom.mbtiles", tiles), "pmtiles": write_pmtiles(d / "qom.pmtiles", tiles)}
+    return {
+        "mbtiles": write_mbtiles(d / "qom.mbtiles", tiles),
+        "pmtiles": write_pmtiles(d / "qom.pmtiles", tiles),
+    }
 
 
 @pytest.mark.parametrize("kind", ["mbtiles", "pmtiles"])
@@ -24,7 +27,9 @@ def test_local_tiles_are_served_through_the_scheme(harness, tile_files, kind):
     h = harness(base=f"{kind}:{tile_files[kind]}")
     assert h.widget.basemap.kind == kind
     assert h.wait_js("RasadMap.stats()", lambda v: json.loads(v)["tiles"]["loaded"] >= 4, 20)
-    srcs = h.js_json("JSON.stringify(Array.from(document.querySelectorAll('img.leaflet-tile-loaded'), i => i.src))")
+    srcs = h.js_json(
+        "JSON.stringify(Array.from(document.querySelectorAll('img.leaflet-tile-loaded'), i => i.src))"
+    )
     assert srcs and all(s.startswith("rasad://tiles/") for s in srcs)
     assert h.web.handler.tiles_served >= 4
     assert all(u.split(":", 1)[0] in ("rasad", "qrc", "data", "blob") for u in h.web.guard.seen())
@@ -53,7 +58,12 @@ def test_offline_xyz_source_is_reported_and_the_vector_map_remains(harness):
 
     assert spin(lambda: h.widget.base_offline(), 5)
     assert "unreachable" in h.widget.bar.base_label.text()
-    assert h.js("document.querySelectorAll('.leaflet-overlay-pane canvas, .leaflet-rasadBase-pane canvas').length") > 0
+    assert (
+        h.js(
+            "document.querySelectorAll('.leaflet-overlay-pane canvas, .leaflet-rasadBase-pane canvas').length"
+        )
+        > 0
+    )
     assert not h.web.guard.blocked  # only the configured host was contacted
 
 
