@@ -91,7 +91,7 @@ def build_page(
         tiles=None,
         prefer_canvas=True,
         control_scale=False,  # rasad_map.js adds a metric-only scale
-        zoom_control=True,
+        zoom_control=False,  # rasad_map.js adds one with translated titles
         minZoom=MIN_ZOOM,
         maxZoom=MAX_ZOOM,
         zoomSnap=0.25,  # fit the city to the wall, not to the nearest power of two

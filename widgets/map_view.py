@@ -47,6 +47,11 @@ HEAT_PX = 4.0  # screen pixels per heat cell
 HEAT_MAX_CELLS = 480
 
 
+def page_strings() -> dict[str, str]:
+    """The few words the page itself shows (control tooltips), in the current language."""
+    return {"zoomIn": i18n.tr("map.zoom_in"), "zoomOut": i18n.tr("map.zoom_out")}
+
+
 class MapWidget(QWidget):
     sig_entity_selected = Signal(str)
     sig_feature_selected = Signal(str, str)
@@ -182,6 +187,7 @@ class MapWidget(QWidget):
             basemap=self.basemap,
             lang=i18n.lang(),
             cluster_below_zoom=self.cfg.cluster_below_zoom,
+            extra={"strings": page_strings()},
         )
         self.web.load_page(html)
 
@@ -190,7 +196,7 @@ class MapWidget(QWidget):
         self.cursor.reset()
         self.layer_versions.clear()
         self.inflight = None
-        self._command(op="language", lang=i18n.lang())
+        self._command(op="language", lang=i18n.lang(), strings=page_strings())
         for key, check in self.panel.checks.items():
             if not check.isChecked():
                 self._command(op="visibility", key=key, on=False)
@@ -495,7 +501,7 @@ class MapWidget(QWidget):
         self.details.retranslate()
         self._update_base_label()
         self._tick()
-        self._command(op="language", lang=i18n.lang())
+        self._command(op="language", lang=i18n.lang(), strings=page_strings())
 
     def showEvent(self, event) -> None:
         super().showEvent(event)

@@ -520,13 +520,23 @@
       case "trail": setTrail(c); break;
       case "ghost": setGhost(c); break;
       case "draw": setDrawing(c.on); break;
-      case "language": cfg.lang = c.lang; labelDistricts(); requestDraw(); break;
+      case "language":
+        cfg.lang = c.lang;
+        if (c.strings) { cfg.strings = c.strings; addZoomControl(); }
+        labelDistricts(); requestDraw();
+        break;
       case "fit": autoFit = true; fitCity(); break;
       case "reset": // the Python side lost track (reload): start from nothing
         alive.fill(0); high = 0; clusters = null; clusterMode = 0; requestDraw(); break;
     }
   }
 
+  let zoomControl = null;
+  function addZoomControl() {
+    if (zoomControl) map.removeControl(zoomControl);
+    const st = cfg.strings || {};
+    zoomControl = L.control.zoom({ zoomInTitle: st.zoomIn || "+", zoomOutTitle: st.zoomOut || "-" }).addTo(map);
+  }
   function labelDistricts() {
     districts.eachLayer(function (l) {
       const p = l.feature.properties;
@@ -598,6 +608,7 @@
     map.on("contextmenu", function () { if (drawing) finishDrawing(); });
     document.addEventListener("keydown", function (e) { if (e.key === "Escape" && drawing) setDrawing(false); if (e.key === "Enter" && drawing) finishDrawing(); });
     map.on("moveend", sendView);
+    addZoomControl();
     L.control.scale({ imperial: false, position: "bottomleft" }).addTo(map);
     const container = map.getContainer();
     for (const ev of ["mousedown", "wheel", "keydown", "touchstart"]) container.addEventListener(ev, function () { autoFit = false; }, true);
