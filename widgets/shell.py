@@ -195,6 +195,14 @@ class MainWindow(QMainWindow):
     def _on_about(self) -> None:
         QMessageBox.about(self, i18n.tr("action.about"), i18n.tr("about.text", version=__version__))
 
+    def select_entity(self, ref: str) -> bool:
+        """Show an entity (vehicle, sensor, report, alarm) on the map; panels call this."""
+        select = getattr(self.central, "select", None)
+        if not callable(select):
+            return False
+        select(ref)
+        return True
+
     def dock_widget(self, key: str) -> QWidget:
         return self.docks[key].widget()
 
