@@ -41,7 +41,29 @@ def _view_map(window, args):
     return window.central
 
 
-VIEWS: dict[str, Callable] = {"window": _view_window, "feeds": _view_feeds, "map": _view_map}
+def _view_plugin(window, args):
+    """One department's panel on its own (`--view plugin:NAME`), lifted out of the departments dock."""
+    name = args.view.split(":", 1)[1]
+    host = window.core.plugins
+    rec = host.records.get(name)
+    if rec is None:
+        known = ", ".join(sorted(host.records)) or "none"
+        raise CliError(f"no plugin named {name!r}; discovered plugins: {known}")
+    tabs = window.dock_widget("departments")
+    for owner, widget in tabs._pages.values():
+        if getattr(owner, "plugin", None) == name or owner is rec:
+            widget.setParent(None)
+            window._snapshot_keep = widget
+            return widget
+    raise CliError(f"plugin {name!r} has no panel ({rec.state}{': ' + rec.error if rec.error else ''})")
+
+
+VIEWS: dict[str, Callable] = {
+    "window": _view_window,
+    "feeds": _view_feeds,
+    "map": _view_map,
+    "plugin:": _view_plugin,
+}
 
 
 def resolve_view(name: str) -> Callable:
