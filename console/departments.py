@@ -4,7 +4,9 @@ A department plugin is mostly "watch these topics, keep the latest of each entit
 it". `LatestTable` does the watching (thread-safe, cheap per reading, honest about staleness);
 `load_department_rules` reads a plugin's editable rules.toml into alarm rules tagged with the
 department; `Department` wires a plugin's pieces to its Context in one place so each plugin only
-writes what is its own.
+writes what is its own: its strings (strings.toml), its alarm rules (rules.toml), who the operator
+is, and attributable operator actions (`audit` → AuditEvent on `audit/event`). `DataClock` tells
+the time of the data (replays and fast simulations judge ages by their own clock).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,10 +24,41 @@ import msgspec
 
 from console.catalog import signal_meta
 from console.health import FeedHealth, FeedState
-from console.model import Reading
+from console.model import AuditEvent, Operator, Reading, Role, now_ns
 
 log = logging.getLogger(__name__)
 NS = 1_000_000_000
+TOPIC_AUDIT = "audit/event"
+
+
+class DataClock:
+    """The time of the data: the newest data time seen, running on at wall-clock pace since then.
+
+    Live, it is the wall clock less the feed's latency; in a replay of yesterday it is yesterday; in
+    a simulation running faster than real time it follows the simulation. Before any data it is the
+    wall clock. Thread-safe; `see` is cheap (called per reading batch).
+    """
+
+    def __init__(self, wall: Callable[[], int] = now_ns):
+        self._wall = wall
+        self._lock = threading.Lock()
+        self._data: int | None = None
+        self._seen_at = 0
+
+    def see(self, t_ns: int) -> None:
+        with self._lock:
+            if self._data is None or t_ns > self._data:
+                self._data, self._seen_at = int(t_ns), self._wall()
+
+    def now(self) -> int:
+        with self._lock:
+            if self._data is None:
+                return self._wall()
+            return self._data + max(0, self._wall() - self._seen_at)
+
+    @property
+    def started(self) -> bool:
+        return self._data is not None
 
 
 @dataclass(frozen=True)
@@ -147,6 +181,17 @@ def by_district(rows: Iterable[Row]) -> dict[str, list[Row]]:
     return out
 
 
+def load_strings(path: Path) -> dict[str, dict[str, str]]:
+    """A plugin's strings.toml (`[key] fa = ... en = ...`); every key needs both languages."""
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    out: dict[str, dict[str, str]] = {}
+    for key, entry in raw.items():
+        if not isinstance(entry, dict) or not all(str(entry.get(k, "")).strip() for k in ("fa", "en")):
+            raise ValueError(f"{path}: string {key!r} needs both fa and en")
+        out[key] = {"fa": str(entry["fa"]), "en": str(entry["en"])}
+    return out
+
+
 def load_department_rules(path: Path, department: str, owner: str) -> list[Any]:
     """Alarm rules from a plugin's rules.toml, tagged with its department and owner."""
     from console.alarms.rules import load_rules_text
@@ -170,18 +215,86 @@ class Department:
 
     def __post_init__(self) -> None:
         self.table: LatestTable | None = None
+        self.rules: list[Any] = []  # the alarm rules of rules.toml, as registered
         self.ctx: Any = None
         self.started = time.monotonic()
 
     def activate(self, ctx: Any) -> None:
         self.ctx = ctx
+        strings = self.folder / "strings.toml"
+        if strings.is_file():
+            ctx.add_strings(load_strings(strings))
         self.table = LatestTable(ctx.service("health"), self.accept)
         for topic in self.topics:
             ctx.subscribe(topic, self.table.on_readings)
         rules_file = self.folder / "rules.toml"
+        self.rules = []
         if rules_file.is_file():
-            for rule in load_department_rules(rules_file, self.name, f"plugin:{self.name}"):
+            self.rules = load_department_rules(rules_file, self.name, f"plugin:{self.name}")
+            for rule in self.rules:
                 ctx.add_rule(rule)
 
     def service(self, name: str) -> Any:
         return self.ctx.service(name) if self.ctx is not None else None
+
+    # -- the city --------------------------------------------------------------------------------------
+    def city(self) -> Any:
+        """The console's city geography (console.city.City), or None for a city without one."""
+        if not hasattr(self, "_city"):
+            from console.city import load_city
+
+            key = getattr(getattr(self.ctx, "settings", None), "city", "") or "qom"
+            try:
+                self._city = load_city(key)
+            except KeyError:
+                self._city = None
+        return self._city
+
+    def district_name(self, district_id: str, language: str, fallback: str = "") -> str:
+        """A district's name in `language`; `fallback` (or the id) when the city does not know it."""
+        city = self.city()
+        for d in city.districts if city is not None else ():
+            if d.id == district_id:
+                return d.name(language)
+        return fallback or district_id
+
+    @property
+    def faults(self) -> Any:
+        """The plugin's console.plugins.FaultLog (contained callback failures), or None."""
+        return getattr(self.ctx, "faults", None)
+
+    # -- people ---------------------------------------------------------------------------------------
+    def operator(self) -> Operator:
+        """Who is at the console: the session's operator, else the alarm engine's, else settings."""
+        op = getattr(self.service("session"), "operator", None)
+        if isinstance(op, Operator):
+            return op
+        current = getattr(self.service("alarms"), "current_operator", None)
+        if callable(current):
+            op = current()
+            if isinstance(op, Operator):
+                return op
+        name = getattr(getattr(self.ctx, "settings", None), "operator", "") or "operator"
+        return Operator(name=name, display_name=name, roles=frozenset({Role.OPERATOR}))
+
+    def console_name(self) -> str:
+        console = getattr(self.service("alarms"), "console", "")
+        return console or getattr(getattr(self.ctx, "settings", None), "console_id", "") or ""
+
+    def audit(
+        self, kind: str, subject: str, detail: dict[str, Any], operator: Operator | None = None
+    ) -> AuditEvent:
+        """Make an operator action attributable: an AuditEvent on `audit/event` (storage journals it)."""
+        who = operator or self.operator()
+        event = AuditEvent(
+            t=now_ns(),
+            kind=kind,
+            operator=who.name,
+            console=self.console_name(),
+            subject=subject,
+            detail={"department": self.name, **detail},
+        )
+        bus = self.service("bus")
+        if bus is not None:
+            bus.publish(TOPIC_AUDIT, event)
+        return event

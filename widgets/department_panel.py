@@ -23,6 +23,8 @@ class DepartmentPanel(PluginPanel):
     def __init__(self, department, parent: QWidget | None = None, *, tile_columns: int = 4):
         super().__init__(parent, plugin=department.name)
         self.department = department
+        if getattr(department, "faults", None) is not None:
+            self.watch_faults(department.faults)
         head = QHBoxLayout()
         self.heading = QLabel(self)
         self.heading.setStyleSheet("font-size: 15pt; font-weight: bold;")
@@ -46,8 +48,11 @@ class DepartmentPanel(PluginPanel):
     def build(self) -> None:
         """Declare tables (add_table) and any extra widgets."""
 
-    def add_table(self, key: str, title_fa: str, title_en: str, columns: list[Column]) -> RecordsTable:
-        table = RecordsTable(columns, self.tabs)
+    def add_table(
+        self, key: str, title_fa: str, title_en: str, columns: list[Column], *, row_key: str | None = None
+    ) -> RecordsTable:
+        """A tab with a table; `row_key` (e.g. "entity") keeps the selection across refreshes."""
+        table = RecordsTable(columns, self.tabs, key=row_key)
         table.doubleClicked.connect(lambda index, t=table: self._on_row_activated(t, index.row()))
         self.tables[key] = (table, title_fa, title_en)
         self.tabs.addTab(table, title_fa if i18n.lang() == "fa" else title_en)

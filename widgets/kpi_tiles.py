@@ -32,6 +32,7 @@ class Tile:
     decimals: int = 0
     status: str = "none"  # ok | warn | alarm | stale | none
     detail: str = ""
+    text: str = ""  # shown instead of the formatted number when the value is not a plain number (12:05)
 
     def title(self) -> str:
         return self.title_fa if i18n.lang() == "fa" else self.title_en
@@ -69,7 +70,7 @@ class KpiTile(QFrame):
             self.detail.setText(tile.detail or i18n.tr("kpi.no_data"))
         else:
             unit = f" {tile.unit}" if tile.unit else ""
-            self.value.setText(f"{i18n.number(tile.value, tile.decimals)}{unit}")
+            self.value.setText(tile.text or f"{i18n.number(tile.value, tile.decimals)}{unit}")
             self.detail.setText(tile.detail)
         self.value.setStyleSheet(
             f"font-size: 20pt; font-weight: bold; color: "

@@ -2,7 +2,9 @@
 
 - `build_panel(spec, parent)` calls the plugin's factory; if it raises, an error card takes its place.
 - `PluginPanel` is the base class for plugin panels: `refresh()` runs on a timer and any exception
-  in it is shown on the panel itself (one line), logged once, and retried on the next tick.
+  in it is shown on the panel itself (one line), logged once, and retried on the next tick. A panel
+  that watches its plugin's `FaultLog` (`watch_faults`) also shows, for a minute, the last exception
+  raised by the plugin's bus callbacks (its rule evaluation), which the bus has contained.
 - `FailedPluginCard` shows why a plugin could not be loaded at all.
 """
 
@@ -69,6 +71,8 @@ class PluginPanel(QWidget):
         self.plugin = plugin
         self.refresh_errors = 0
         self.last_error = ""
+        self.last_fault = ""
+        self._faults = None  # console.plugins.FaultLog of the plugin, when known
         self._error = QLabel(self)
         self._error.setObjectName("panelError")
         self._error.setWordWrap(True)
@@ -83,7 +87,12 @@ class PluginPanel(QWidget):
     def refresh(self) -> None:  # pragma: no cover - abstract
         """Redraw from core state; called on the GUI thread every `refresh_ms`."""
 
+    def watch_faults(self, faults) -> None:
+        """Show the plugin's contained callback failures (a console.plugins.FaultLog) on this panel."""
+        self._faults = faults
+
     def safe_refresh(self) -> None:
+        lines = []
         try:
             self.refresh()
         except Exception as exc:
@@ -96,12 +105,17 @@ class PluginPanel(QWidget):
                 type(self).__name__,
                 self.last_error,
             )
-            self._error.setText(i18n.tr("plugin.panel_error", reason=self.last_error))
-            self._error.show()
+            lines.append(i18n.tr("plugin.panel_error", reason=self.last_error))
         else:
-            if self._error.isVisible():
-                self._error.hide()
-                self.last_error = ""
+            self.last_error = ""
+        self.last_fault = (self._faults.recent() if self._faults is not None else None) or ""
+        if self.last_fault:
+            lines.append(i18n.tr("plugin.rule_error", reason=self.last_fault))
+        if lines:
+            self._error.setText("\n".join(lines))
+            self._error.show()
+        elif not self._error.isHidden():
+            self._error.hide()
 
     def retranslate(self) -> None:
         """Subclasses re-set their texts; called on language switch."""

@@ -1,8 +1,12 @@
 """A sortable table over a list of row dicts: the workhorse of department panels.
 
 Columns declare how to render (number with Persian digits, text, local time); sorting uses the raw
-value, so "۱۰" sorts after "۹". Rows are replaced wholesale per refresh (model reset keeps it simple
-and fast for the few hundred rows a panel shows).
+value, so "۱۰" sorts after "۹". Rows are replaced wholesale per refresh. With a `key` (the row field
+that identifies a record, e.g. "entity" or "id"), a refresh keeps what the operator is looking at:
+when the same records come back in the same order only the cells change (selection and scroll stay);
+otherwise the model is reset and the selected record is selected again. A keyed table starts in the
+order the rows are given (the panel's own ranking) until the operator clicks a header.
+`sig_selected(row | None)` tells which record is selected.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
@@ -49,10 +53,22 @@ class RecordsModel(QAbstractTableModel):
         self.columns = columns
         self.rows: list[dict] = []
 
-    def set_rows(self, rows: list[dict]) -> None:
+    def set_rows(self, rows: list[dict], key: str | None = None) -> bool:
+        """Replace the rows; True when the model was reset (False: same records, cells updated)."""
+        rows = list(rows)
+        if (
+            key is not None
+            and rows
+            and len(rows) == len(self.rows)
+            and all(a.get(key) == b.get(key) for a, b in zip(rows, self.rows, strict=True))
+        ):
+            self.rows = rows
+            self.dataChanged.emit(self.index(0, 0), self.index(len(rows) - 1, len(self.columns) - 1))
+            return False
         self.beginResetModel()
-        self.rows = list(rows)
+        self.rows = rows
         self.endResetModel()
+        return True
 
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: B008 - Qt API
         return 0 if parent.isValid() else len(self.rows)
@@ -94,8 +110,11 @@ class _SortProxy(QSortFilterProxyModel):
 
 
 class RecordsTable(QTableView):
-    def __init__(self, columns: list[Column], parent: QWidget | None = None):
+    sig_selected = Signal(object)  # the selected row dict, or None
+
+    def __init__(self, columns: list[Column], parent: QWidget | None = None, *, key: str | None = None):
         super().__init__(parent)
+        self.key = key
         self.model_ = RecordsModel(columns, self)
         self.proxy = _SortProxy(self)
         self.proxy.setSourceModel(self.model_)
@@ -107,9 +126,45 @@ class RecordsTable(QTableView):
         self.verticalHeader().hide()
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.horizontalHeader().setStretchLastSection(True)
+        if key is not None:
+            self.sortByColumn(-1, Qt.AscendingOrder)  # the given order until the operator sorts
+        self.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.selectionModel().currentRowChanged.connect(self._on_current_changed)
+        self._selected_key: object = None
 
     def set_rows(self, rows: list[dict]) -> None:
-        self.model_.set_rows(rows)
+        if self.key is None:
+            self.model_.set_rows(rows)
+            return
+        keep, scroll = self._selected_key, self.verticalScrollBar().value()
+        if self.model_.set_rows(rows, self.key):
+            self.verticalScrollBar().setValue(scroll)
+            if keep is not None and not self.select_key(keep):
+                self._selected_key = None
+                self.sig_selected.emit(None)
+
+    def select_key(self, value: object) -> bool:
+        """Select the record whose key field equals `value`; False when it is not in the table."""
+        for i, row in enumerate(self.model_.rows):
+            if self.key is not None and row.get(self.key) == value:
+                index = self.proxy.mapFromSource(self.model_.index(i, 0))
+                self.selectionModel().setCurrentIndex(
+                    index,
+                    self.selectionModel().SelectionFlag.ClearAndSelect
+                    | self.selectionModel().SelectionFlag.Rows,
+                )
+                return True
+        return False
+
+    def selected_row(self) -> dict | None:
+        index = self.selectionModel().currentIndex()
+        return self.row_at(index.row()) if index.isValid() else None
+
+    def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        row = self.row_at(current.row()) if current.isValid() else None
+        if row is not None and self.key is not None:
+            self._selected_key = row.get(self.key)
+        self.sig_selected.emit(row)
 
     def row_at(self, view_row: int) -> dict:
         return self.model_.rows[self.proxy.mapToSource(self.proxy.index(view_row, 0)).row()]
