@@ -7,6 +7,7 @@ entity can be shown on the map (double-click), through the main window's selecti
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QTabWidget, QWidget
 
 from console import i18n
@@ -28,11 +29,13 @@ class DepartmentPanel(PluginPanel):
         head = QHBoxLayout()
         self.heading = QLabel(self)
         self.heading.setStyleSheet("font-size: 15pt; font-weight: bold;")
+        self.heading.setWordWrap(True)  # long texts wrap instead of widening a narrow dock
         self.provenance = QLabel(self)
         self.provenance.setStyleSheet("color: #8b98a5;")
-        head.addWidget(self.heading)
-        head.addStretch(1)
-        head.addWidget(self.provenance)
+        self.provenance.setWordWrap(True)
+        self.provenance.setAlignment(Qt.AlignTrailing | Qt.AlignVCenter)
+        head.addWidget(self.heading, 1)
+        head.addWidget(self.provenance, 1)
         self.body.addLayout(head)
         self.tiles = KpiStrip(tile_columns, self)
         self.body.addWidget(self.tiles)

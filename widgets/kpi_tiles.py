@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from console import i18n
@@ -49,11 +49,14 @@ class KpiTile(QFrame):
         )
         self.title = QLabel(self)
         self.title.setStyleSheet("color: #b8c4d0;")
+        self.title.setWordWrap(True)
         self.value = QLabel(self)
         self.value.setStyleSheet("font-size: 20pt; font-weight: bold;")
         self.detail = QLabel(self)
         self.detail.setStyleSheet("color: #8b98a5;")
         self.detail.setWordWrap(True)
+        self.compact = False
+        self._last: Tile | None = None
         lay = QVBoxLayout(self)
         lay.setContentsMargins(10, 6, 10, 6)
         lay.setSpacing(2)
@@ -61,7 +64,17 @@ class KpiTile(QFrame):
             w.setAlignment(Qt.AlignLeading | Qt.AlignVCenter)
             lay.addWidget(w)
 
+    def set_compact(self, compact: bool) -> None:
+        """Smaller numbers and no detail line: many tiles in a narrow dock (detail moves to the tooltip)."""
+        self.compact = compact
+        self.detail.setVisible(not compact)
+        margin = (6, 3, 6, 3) if compact else (10, 6, 10, 6)
+        self.layout().setContentsMargins(*margin)
+        if self._last is not None:
+            self.show_tile(self._last)
+
     def show_tile(self, tile: Tile) -> None:
+        self._last = tile
         colour, glyph = STATUS_STYLE.get(tile.status, STATUS_STYLE["none"])
         self.title.setText(f"{glyph} {tile.title()}".strip())
         self.title.setStyleSheet(f"color: {colour if tile.status != 'none' else '#b8c4d0'};")
@@ -73,13 +86,17 @@ class KpiTile(QFrame):
             self.value.setText(tile.text or f"{i18n.number(tile.value, tile.decimals)}{unit}")
             self.detail.setText(tile.detail)
         self.value.setStyleSheet(
-            f"font-size: 20pt; font-weight: bold; color: "
+            f"font-size: {14 if self.compact else 20}pt; font-weight: bold; color: "
             f"{'#8b98a5' if tile.status == 'stale' else '#ffffff'};"
         )
+        self.setToolTip(self.detail.text())
 
 
 class KpiStrip(QWidget):
-    """A responsive grid of tiles, updated by key."""
+    """A responsive grid of tiles, updated by key: up to `columns` per row, fewer when the strip is
+    narrow (a tile needs MIN_TILE_PX), so a panel with many tiles still fits a narrow dock."""
+
+    MIN_TILE_PX = 150
 
     def __init__(self, columns: int = 4, parent: QWidget | None = None):
         super().__init__(parent)
@@ -88,14 +105,44 @@ class KpiStrip(QWidget):
         self._grid.setContentsMargins(0, 0, 0, 0)
         self._grid.setSpacing(6)
         self._tiles: dict[str, KpiTile] = {}
+        self._order: list[str] = []
+        self._fit = columns
 
     def set_tiles(self, tiles: list[Tile]) -> None:
-        for i, tile in enumerate(tiles):
+        added = False
+        for tile in tiles:
             w = self._tiles.get(tile.key)
             if w is None:
                 w = self._tiles[tile.key] = KpiTile(self)
-                self._grid.addWidget(w, i // self.columns, i % self.columns)
+                self._order.append(tile.key)
+                added = True
             w.show_tile(tile)
+        if added:
+            self._relayout()
 
     def tile(self, key: str) -> KpiTile:
         return self._tiles[key]
+
+    def columns_for(self, width: int) -> int:
+        spacing = self._grid.spacing()
+        return max(1, min(self.columns, (width + spacing) // (self.MIN_TILE_PX + spacing)))
+
+    def _relayout(self) -> None:
+        for key in self._order:
+            self._grid.removeWidget(self._tiles[key])
+        compact = self._fit < len(self._order)  # more than one row: keep them small
+        for i, key in enumerate(self._order):
+            self._tiles[key].set_compact(compact)
+            self._grid.addWidget(self._tiles[key], i // self._fit, i % self._fit)
+        for c in range(self.columns):
+            self._grid.setColumnStretch(c, 1 if c < self._fit else 0)
+
+    def resizeEvent(self, event) -> None:
+        fit = self.columns_for(self.width())
+        if fit != self._fit:
+            self._fit = fit
+            self._relayout()
+        super().resizeEvent(event)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self.MIN_TILE_PX, super().minimumSizeHint().height())

@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import shapely
 from shapely.geometry import Point, Polygon, shape
-from shapely.ops import transform, unary_union
+from shapely.ops import unary_union
 
 from console.geo import LocalProjection
 from console.mapstyle import KINDS
@@ -118,19 +119,20 @@ class CityAreas:
         self.proj = LocalProjection(*city.center)
         self.districts = {d.id: d for d in city.districts}
         self.shapes = {
-            d.id: transform(self._to_xy, shape(d.geometry) if d.geometry else Polygon(d.ring))
-            for d in city.districts
+            d.id: self.to_metres(shape(d.geometry) if d.geometry else Polygon(d.ring)) for d in city.districts
         }
 
-    def _to_xy(self, lon, lat, z=None):
-        x, y = self.proj.to_xy(lat, lon)
-        return x, y
+    def to_metres(self, geom):
+        """A lon/lat geometry on the city's local metric plane."""
+        return shapely.transform(
+            geom, lambda lonlat: np.column_stack(self.proj.to_xy(lonlat[:, 1], lonlat[:, 0]))
+        )
 
     def alarm_area(self, alarm: Any, radius_m: float | None):
         """The area an alarm covers, in local metres, or None (no place, or a point with no radius)."""
         if alarm.geometry:
             try:
-                return transform(self._to_xy, shape(alarm.geometry))
+                return self.to_metres(shape(alarm.geometry))
             except (ValueError, TypeError, AttributeError):
                 pass  # an unusable geometry falls back to the alarm's point
         if alarm.lat is None or alarm.lon is None or not radius_m:
@@ -291,6 +293,7 @@ def _status(reading: Any) -> str:
 def nearest_vehicles(
     entities: Any, lat: float, lon: float, config: DispatchConfig, router: RoadRouter | None
 ) -> Dispatch:
+    entities.refresh()  # judge staleness now, not when the map last looked
     snap = entities.snapshot(config.kinds)
     fresh = ~snap["stale"]
     slots, vlat, vlon, kind = snap["slot"][fresh], snap["lat"][fresh], snap["lon"][fresh], snap["kind"][fresh]
