@@ -33,7 +33,7 @@ def test_transitions_from_the_bus_are_stored_and_journaled(db_url, make_store):
 
 
 def test_second_acknowledgement_is_recorded_not_applied(db_url, make_store):
-    store, bus = make_store(db_url)
+    store, _bus = make_store(db_url)
     store.record_transitions([activate("a1")])
     first = store.record_transitions([ack("a1", "sara", console="desk-1")])
     late = store.record_transitions([ack("a1", "ali", console="desk-2", t=T0 + 2 * S)])

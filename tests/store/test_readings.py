@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from console.model import Reading
 from console.store import tiers
 from console.store.history import minmax_decimate
-from tests.store.factories import S, T0, reading
+from tests.store.factories import T0, S, reading
 
 MIN = 60 * S
 
@@ -51,7 +51,7 @@ def test_readings_from_the_bus_are_stored(db_url, make_store):
     assert _count(store, "entity_attrs") == 2  # stored only when the attributes changed
     t, v = store.samples("bus-12/speed", T0, T0 + 10 * S)
     assert t.tolist() == [T0 + i * S for i in range(10)] and v.tolist() == [30.0 + i for i in range(10)]
-    tt, lat, lon = store.track("bus-12", T0 + 2 * S, T0 + 5 * S)
+    tt, lat, _lon = store.track("bus-12", T0 + 2 * S, T0 + 5 * S)
     assert tt.tolist() == [T0 + 2 * S, T0 + 3 * S, T0 + 4 * S] and lat[0] == pytest.approx(34.6402)
     assert '"late"' in store.history_provider.attrs_at("bus-12", T0 + 7 * S)
     assert store.track("nobody", T0, T0 + S)[0].size == 0
@@ -210,7 +210,7 @@ def test_positions_thin_to_one_per_minute(sqlite_url, make_store):
     )  # 10 minutes, one fix every 10 s
     with store.db.bulk.begin() as conn:
         tiers.rollup(conn, T0 + 5 * MIN + 5 * S)
-    t, lat, _ = store.track("bus-1", T0, T0 + 20 * MIN)
+    t, _lat, _ = store.track("bus-1", T0, T0 + 20 * MIN)
     old = t[t < T0 + 5 * MIN]
     assert len(old) == 5 and all((x - T0) % MIN == 50 * S for x in old)  # the last fix of each minute
     assert len(t) == 5 + 30
@@ -243,7 +243,7 @@ def test_minmax_decimate_matches_brute_force():
         inb = (td >= edges[b]) & (td < edges[b + 1])
         assert np.nanmax(v[m]) == np.nanmax(vd[inb]) and np.nanmin(v[m]) == np.nanmin(vd[inb])
     assert len(td) <= 200 and (np.diff(td) >= 0).all()
-    small_t, small_v = minmax_decimate(t[:10], v[:10], 0, 10**12, 200)
+    small_t, _small_v = minmax_decimate(t[:10], v[:10], 0, 10**12, 200)
     assert np.array_equal(small_t, t[:10])
 
 
