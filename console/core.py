@@ -46,6 +46,30 @@ class Core:
 
     def _build_services(self) -> None:
         """Each room adds its services here (feeds, simulator, alarms, storage)."""
+        self._build_store()
+        # ... feeds, simulator, alarm engine ...
+        self._build_sync()  # last: after every service that subscribes to alarm/remote
+
+    def _build_store(self) -> None:
+        """Storage first: the alarm engine restores from `store.alarm_snapshot()` at its start."""
+        from console.session import Session
+        from console.store import DatabaseError, Store
+
+        try:
+            store = Store(self.settings, self.bus)
+        except DatabaseError as exc:
+            log.error("storage disabled: %s", exc)
+            return
+        self.add_service("store", store)
+        self.add_service("history", store, lifecycle=False)  # history(signal, t0, t1, n_out), track(...)
+        self.add_service("session", Session(store))
+
+    def _build_sync(self) -> None:
+        from console.sync import Sync
+
+        store = self.services.get("store")
+        if store is not None and store.db.is_postgres:
+            self.add_service("sync", Sync(store, self.bus, self.health))
 
     def add_service(self, name: str, service: Any, *, lifecycle: bool = True) -> None:
         self.services[name] = service
@@ -102,8 +126,10 @@ class Core:
         published = sum(stats["published"].values())
         feeds = self.health.snapshot()
         ok = sum(1 for f in feeds if f.state.ok)
-        return (
+        line = (
             f"bus: {published} items on {len(stats['published'])} topics; "
             f"feeds {ok}/{len(feeds)} up; plugins {len(self.plugins.active())} active, "
             f"{len(self.plugins.failed())} failed"
         )
+        store = self.services.get("store")
+        return f"{line}; {store.status_line()}" if store is not None else line

@@ -153,3 +153,44 @@ class History:
                 .order_by(entity_attrs.c.t.desc())
                 .limit(1)
             ).scalar()
+
+
+def series_table(
+    conn: sa.Connection, signal_id: int, t0: int, t1: int
+) -> list[tuple[int, float, int, float, float]]:
+    """Export rows (t, value, count, min, max) in time order: one per stored sample, one per rolled-up
+    minute (value = its mean, t = the minute's start)."""
+    rows = [
+        (m, s / n, n, lo, hi)
+        for m, n, lo, hi, s in conn.execute(
+            sa.select(
+                readings_1m.c.minute,
+                readings_1m.c.n,
+                readings_1m.c.vmin,
+                readings_1m.c.vmax,
+                readings_1m.c.vsum,
+            )
+            .where(
+                readings_1m.c.signal_id == signal_id, readings_1m.c.minute >= t0, readings_1m.c.minute < t1
+            )
+            .order_by(readings_1m.c.minute)
+        )
+    ]
+    blocks = conn.execute(
+        sa.select(reading_blocks.c.t_blob, reading_blocks.c.v_blob).where(
+            reading_blocks.c.signal_id == signal_id,
+            reading_blocks.c.t_last >= t0,
+            reading_blocks.c.t_first < t1,
+        )
+    ).all()
+    t, v = decode_blocks(blocks)
+    keep = (t >= t0) & (t < t1)
+    rows += [(int(a), float(b), 1, float(b), float(b)) for a, b in zip(t[keep], v[keep], strict=True)]
+    hot = conn.execute(
+        sa.select(readings.c.t, readings.c.v).where(
+            readings.c.signal_id == signal_id, readings.c.t >= t0, readings.c.t < t1
+        )
+    ).all()
+    rows += [(a, b, 1, b, b) for a, b in hot]
+    rows.sort(key=lambda r: r[0])
+    return rows

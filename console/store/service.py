@@ -23,7 +23,6 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -60,6 +59,11 @@ def _append_audit(conn: sa.Connection, events: Sequence[AuditEvent]) -> list[int
     return seqs
 
 
+def anchor_for(db: Database) -> journal.Anchor:
+    """This console's anchor for `db`: the last journal entry it committed, kept outside the database."""
+    return journal.Anchor(data_dir() / "anchors" / f"{url_fingerprint(db.url)}.json")
+
+
 def default_console_id() -> str:
     return socket.gethostname() or "console"
 
@@ -73,7 +77,7 @@ class Store:
         self.db = Database(settings.db, console=self.console)
         fingerprint = url_fingerprint(self.db.url)
         self.spill_dir = data_dir() / "spill" / fingerprint
-        self.anchor = journal.Anchor(data_dir() / "anchors" / f"{fingerprint}.json")
+        self.anchor = anchor_for(self.db)
         self.writer = ReadingWriter(
             self.db,
             batch_max=settings.store_batch_max,
@@ -100,7 +104,9 @@ class Store:
         await asyncio.to_thread(self.open)
 
     async def async_stop(self) -> None:
-        await asyncio.to_thread(self.close)
+        # synchronous on purpose: under Qt the loop may already be winding down (last window closed),
+        # and a stop that awaits a thread would never be resumed; closing is bounded by its timeouts
+        self.close()
 
     def open(self) -> None:
         """Migrate, write back anything spilled, take the alarm snapshot, subscribe. Never raises for an
@@ -328,5 +334,19 @@ class Store:
             **self.counts,
         }
 
-    def spill_folder(self) -> Path:
-        return self.spill_dir
+    def status_line(self) -> str:
+        if not self.ready:
+            return f"store: unavailable ({self.error or 'connecting'})"
+        w = self.writer.stats
+        parts = [
+            f"store: {w.values} values, {w.positions} positions",
+            f"{self.counts['transitions']} alarm transitions",
+            f"{self.counts['audit']} audit entries",
+        ]
+        if w.queued:
+            parts.append(f"{w.queued} queued")
+        if w.spilled or self.counts["spilled"]:
+            parts.append(f"{w.spilled + self.counts['spilled']} spilled to disk")
+        if w.invalid:
+            parts.append(f"{w.invalid} invalid values skipped")
+        return ", ".join(parts)
