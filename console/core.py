@@ -28,6 +28,17 @@ class Service(Protocol):
     async def async_stop(self) -> None: ...
 
 
+def _city_or_none(key: str) -> Any:
+    """The city's geography (districts for alarms), or None for a city the console has no map of."""
+    from console.city import load_city
+
+    try:
+        return load_city(key)
+    except KeyError:
+        log.warning("no geography for city %r; alarms will carry no district", key)
+        return None
+
+
 class Core:
     def __init__(self, settings: Settings, *, load_plugins: bool = True, entry_point_plugins: bool = True):
         self.settings = settings
@@ -46,12 +57,29 @@ class Core:
 
     def _build_services(self) -> None:
         """Each room adds its services here (feeds, simulator, alarms, storage)."""
-        self._build_store()
-        # ... feeds, simulator, alarm engine ...
+        from console.alarms.engine import AlarmEngine
+        from console.feeds.manager import build_feeds
+        from console.mapservices import add_map_services
+        from console.series import SeriesConfig, SeriesStore
+
+        self._build_store()  # first: the alarm engine restores from store.alarm_snapshot() at its start
+        self.add_service("series", SeriesStore(self.bus, SeriesConfig.from_settings(self.settings)))
+        build_feeds(self)  # "quarantine", "simulator" (embedded, when no feeds are configured), "feeds"
+        add_map_services(self)  # entities, maplayers, geofences
+        self.add_service(
+            "alarms",
+            AlarmEngine(
+                self.bus,
+                settings=self.settings,
+                services=self.services,
+                registry=self.plugins.rules,
+                city=_city_or_none(self.settings.city),
+            ),
+        )
         self._build_sync()  # last: after every service that subscribes to alarm/remote
 
     def _build_store(self) -> None:
-        """Storage first: the alarm engine restores from `store.alarm_snapshot()` at its start."""
+        """Storage: "store" (also the "history" provider) and "session" (who is signed in)."""
         from console.session import Session
         from console.store import DatabaseError, Store
 

@@ -153,6 +153,7 @@ class AlarmTransition(msgspec.Struct, frozen=True, kw_only=True):
     message_en: str = ""
     lat: float | None = None
     lon: float | None = None
+    until: int | None = None  # shelve: when the shelving runs out (ns), so every console unshelves alike
 
 
 class AuditEvent(msgspec.Struct, frozen=True, kw_only=True):

@@ -44,6 +44,9 @@ def create_app(settings: Settings, argv: list[str] | None = None):
         app = QApplication(argv or [sys.argv[0]])
         app.setApplicationName("Rasad")
         app.setOrganizationName("Rasad")
+        # The console's coroutine owns the lifetime (stop the core, then leave the loop): closing the
+        # last window must not stop the qasync loop while feeds and services are still shutting down.
+        app.setQuitOnLastWindowClosed(False)
     apply_theme(app, theme=settings.theme, large_type=settings.large_type)
     i18n.set_lang(settings.lang)
     apply_direction(settings.lang)

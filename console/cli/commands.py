@@ -21,7 +21,15 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         "large_type": getattr(args, "large_type", None),
         "db": getattr(args, "db", None),
         "console_id": getattr(args, "console", None),
+        "scenario": getattr(args, "scenario", None),
+        "vehicles": getattr(args, "vehicles", None),
+        "seed": getattr(args, "seed", None),
     }
+    feeds = getattr(args, "feed", None)
+    if feeds:
+        from console.feeds.config import parse_feed_arg
+
+        overrides["feeds"] = [parse_feed_arg(f) for f in feeds]
     return load_settings().with_overrides(**overrides)
 
 
