@@ -76,7 +76,7 @@ class Core:
                 city=_city_or_none(self.settings.city),
             ),
         )
-        self._build_sync()  # last: after every service that subscribes to alarm/remote
+        self._connect_store()  # last: after every service that reads history or alarm/remote
 
     def _build_store(self) -> None:
         """Storage: "store" (also the "history" provider) and "session" (who is signed in)."""
@@ -92,11 +92,18 @@ class Core:
         self.add_service("history", store, lifecycle=False)  # history(signal, t0, t1, n_out), track(...)
         self.add_service("session", Session(store))
 
-    def _build_sync(self) -> None:
+    def _connect_store(self) -> None:
+        """History for the charts' zoom-out and the map's trails; sync with other consoles (PostgreSQL)."""
         from console.sync import Sync
 
         store = self.services.get("store")
-        if store is not None and store.db.is_postgres:
+        if store is None:
+            return
+        if hasattr(self.services.get("series"), "set_history"):
+            self.services["series"].set_history(store)
+        if hasattr(self.services.get("entities"), "set_history_provider"):
+            self.services["entities"].set_history_provider(store)
+        if store.db.is_postgres:
             self.add_service("sync", Sync(store, self.bus, self.health))
 
     def add_service(self, name: str, service: Any, *, lifecycle: bool = True) -> None:

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The newest revision in migrations/versions (a test keeps the two in step). A database already
 # there is opened without importing Alembic, which keeps start-up quick.
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 _ADVISORY_LOCK = 0x52415341  # "RASA"
 BUSY_TIMEOUT_MS = 30_000
 

@@ -225,11 +225,6 @@ class Store:
                         seq, head_hash = journal.head(conn)
                         if self.db.is_postgres:
                             conn.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, str(seq))))
-                    self.anchor.write(seq, head_hash)
-                    if backoff > 0.1:
-                        log.info("store: journal writable again")
-                        _once.clear("store-durable")
-                    return result
                 except TRANSIENT as exc:
                     err = _first_line(exc)
                 except Exception as exc:  # rejected outright: keep it on disk, never lose it
@@ -238,6 +233,12 @@ class Store:
                     )
                     self._spill_durable(kind, items)
                     return None
+                else:  # committed: from here on nothing may send these records down again
+                    self._advance_anchor(seq, head_hash)
+                    if backoff > 0.1:
+                        log.info("store: journal writable again")
+                        _once.clear("store-durable")
+                    return result
             else:
                 err = self.error or "database not ready"
             self.counts["durable_failures"] += 1
@@ -247,6 +248,12 @@ class Store:
                 return None
             time.sleep(backoff)
             backoff = min(2.0, backoff * 2)
+
+    def _advance_anchor(self, seq: int, head_hash: str) -> None:
+        try:
+            self.anchor.write(seq, head_hash)
+        except OSError as exc:
+            _once.error("store-anchor", "store: journal anchor %s not updated: %s", self.anchor.path, exc)
 
     def _spill_durable(self, kind: str, items: list) -> None:
         folder = self.spill_dir / "durable"
@@ -306,6 +313,10 @@ class Store:
             return alarms.AlarmSnapshot(-1, [])
         return self._snapshot
 
+    def alarm_states(self) -> list[AlarmTransition]:
+        """console.alarms.engine.AlarmStateProvider: the snapshot's transitions."""
+        return self.alarm_snapshot().alarms
+
     def history(self, signal: str, t0: int, t1: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:
         return self.history_provider.history(signal, t0, t1, n_out)
 
@@ -314,6 +325,9 @@ class Store:
 
     def track(self, entity: str, t0: int, t1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return self.history_provider.track(entity, t0, t1)
+
+    def trail(self, entity: str, since_ns: int, until_ns: int):
+        return self.history_provider.trail(entity, since_ns, until_ns)
 
     def verify_journal(self, use_anchor: bool = True) -> journal.Verdict:
         with self.db.read.connect() as conn:

@@ -310,14 +310,18 @@ def _run_main(*args: str, env_dir: Path, timeout: float = 120) -> subprocess.Com
     )
 
 
-def test_headless_run_on_postgresql_journals_the_session(pg_url, tmp_path):
+def test_headless_flood_run_on_postgresql_stores_everything(pg_url, tmp_path):
+    """The simulated city in a flood, headless, into PostgreSQL: readings, positions, attributes,
+    alarm transitions and audit entries all land, and the journal verifies."""
     out = _run_main(
         "run",
         "--headless",
         "--seconds",
-        "1",
+        "5",
         "--db",
         pg_url,
+        "--scenario",
+        "flood",
         "--operator",
         "sara",
         "--console",
@@ -328,11 +332,22 @@ def test_headless_run_on_postgresql_journals_the_session(pg_url, tmp_path):
     assert "store: postgresql+psycopg://postgres@" in out.stderr and "sync: connected" in out.stderr
     engine = sa.create_engine(pg_url)
     with engine.connect() as conn:
-        rows = conn.execute(sa.text("SELECT kind, operator, console FROM journal ORDER BY seq")).all()
+        counts = {
+            t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar()
+            for t in ("readings", "positions", "entity_attrs", "alarm_transitions", "alarm_state")
+        }
+        journal = [
+            tuple(r)
+            for r in conn.execute(sa.text("SELECT kind, operator, console FROM journal ORDER BY seq"))
+        ]
     engine.dispose()
-    assert [tuple(r) for r in rows] == [("login", "sara", "wall-1"), ("logout", "sara", "wall-1")]
+    assert counts["readings"] > 5000 and counts["positions"] > 1000 and counts["entity_attrs"] > 0, counts
+    assert counts["alarm_transitions"] >= 1 and counts["alarm_state"] >= 1, counts
+    assert journal[0] == ("login", "sara", "wall-1") and journal[-1] == ("logout", "sara", "wall-1")
+    assert sum(1 for k, _, _ in journal if k == "alarm") == counts["alarm_transitions"]
+    assert {c for _, _, c in journal} == {"wall-1"}  # engine, store and sync use one console name
     out = _run_main("audit", "verify", "--db", pg_url, env_dir=tmp_path)
-    assert out.returncode == 0 and "journal intact: 2 entries" in out.stdout
+    assert out.returncode == 0 and f"journal intact: {len(journal)} entries" in out.stdout
 
 
 def test_malformed_db_url_is_one_line(tmp_path):

@@ -11,7 +11,6 @@ import sqlalchemy as sa
 
 from console.model import Reading
 from console.store import tiers
-from console.store.history import minmax_decimate
 from tests.store.factories import T0, S, reading
 
 MIN = 60 * S
@@ -229,24 +228,6 @@ def test_history_decimates_with_min_and_max(db_url, make_store):
     assert store.history("unknown/level", T0, T0 + S, 100)[0].size == 0
 
 
-def test_minmax_decimate_matches_brute_force():
-    rng = np.random.default_rng(3)
-    t = np.sort(rng.integers(0, 10**12, 50_000))
-    v = rng.normal(size=t.size)
-    v[rng.integers(0, t.size, 100)] = np.nan
-    td, vd = minmax_decimate(t, v, 0, 10**12, 200)
-    edges = np.linspace(0, 10**12, 101)
-    for b in range(100):
-        m = (t >= edges[b]) & (t < edges[b + 1])
-        if not m.any():
-            continue
-        inb = (td >= edges[b]) & (td < edges[b + 1])
-        assert np.nanmax(v[m]) == np.nanmax(vd[inb]) and np.nanmin(v[m]) == np.nanmin(vd[inb])
-    assert len(td) <= 200 and (np.diff(td) >= 0).all()
-    small_t, _small_v = minmax_decimate(t[:10], v[:10], 0, 10**12, 200)
-    assert np.array_equal(small_t, t[:10])
-
-
 def test_writer_survives_concurrent_history_reads(sqlite_url, make_store):
     store, bus = make_store(sqlite_url)
     stop = threading.Event()
@@ -270,3 +251,42 @@ def test_writer_survives_concurrent_history_reads(sqlite_url, make_store):
     stop.set()
     th.join()
     assert not errors and _count(store, "readings") == 4000
+
+
+def test_trail_for_the_map_and_core_wiring(sqlite_url, make_store):
+    store, _ = make_store(sqlite_url)
+    store.writer.write_batch(
+        [
+            Reading(
+                source="s",
+                seq=i,
+                topic="vehicle/bus",
+                entity="bus-3",
+                etype="Vehicle",
+                t=T0 + i * S,
+                values={"speed": 20.0 + i, **({"heading": 90.0} if i % 2 else {})},
+                lat=34.6 + i * 1e-4,
+                lon=50.9,
+            )
+            for i in range(10)
+        ]
+    )
+    trail = store.trail("bus-3", T0 + 2 * S, T0 + 5 * S)  # inclusive at both ends
+    assert trail.t.tolist() == [T0 + k * S for k in range(2, 6)]
+    assert trail.speed.tolist() == [22.0, 23.0, 24.0, 25.0] and trail.speed.dtype == np.float32
+    assert np.isnan(trail.heading[0]) and trail.heading[1] == 90.0
+    assert store.trail("bus-3", T0 + 100 * S, T0 + 200 * S) is None
+
+    from console.core import Core
+    from console.settings import Settings
+
+    core = Core(Settings(db=sqlite_url), load_plugins=False)
+    store2 = core.services["store"]
+    assert core.services["history"] is store2
+    assert core.services["series"].history is store2
+    assert core.services["entities"]._providers == [store2]
+    from console.alarms.engine import AlarmStateProvider
+
+    assert isinstance(store2, AlarmStateProvider)
+    assert "sync" not in core.services  # SQLite: one console
+    core.bus.close()
