@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
-from console.store.history import samples, series_table
+from console.store.history import samples, series_table, track_arrays
 from console.store.ids import IdCache
 from console.store.schema import alarm_transitions, entities, entity_attrs, journal, positions, signals
 
@@ -65,20 +65,6 @@ def _feature(lon: float | None, lat: float | None, props: dict, line: list | Non
     return {"type": "Feature", "geometry": geometry, "properties": props}
 
 
-def _track_arrays(conn: sa.Connection, entity_id: int, t0: int, t1: int) -> tuple[np.ndarray, ...]:
-    rows = conn.execute(
-        sa.select(positions.c.t, positions.c.lat, positions.c.lon)
-        .where(positions.c.entity_id == entity_id, positions.c.t >= t0, positions.c.t < t1)
-        .order_by(positions.c.t)
-    ).all()
-    n = len(rows)
-    return (
-        np.fromiter((r[0] for r in rows), np.int64, n),
-        np.fromiter((r[1] for r in rows), np.float64, n),
-        np.fromiter((r[2] for r in rows), np.float64, n),
-    )
-
-
 def series(conn: sa.Connection, signal: str, t0: int, t1: int) -> Table:
     ids = IdCache()
     sid = ids.signal_id(conn, signal)
@@ -88,7 +74,7 @@ def series(conn: sa.Connection, signal: str, t0: int, t1: int) -> Table:
     rows = series_table(conn, sid, t0, t1)
     eid = ids.entity_id(conn, entity)
     # each sample placed at the entity's last fix at or before it (sensors have one; vehicles move)
-    tt, lat, lon = _track_arrays(conn, eid, 0, t1) if eid is not None else (np.empty(0, np.int64),) * 3
+    tt, lat, lon = track_arrays(conn, eid, 0, t1) if eid is not None else (np.empty(0, np.int64),) * 3
     at = np.searchsorted(tt, [r[0] for r in rows], side="right") - 1
     header = ["time_utc", "value", "count", "min", "max"]
     out, geo = [], []
@@ -176,7 +162,7 @@ def track(conn: sa.Connection, entity: str, t0: int, t1: int) -> Table:
     eid = IdCache().entity_id(conn, entity)
     if eid is None:
         raise ExportError(f"no stored entity named {entity!r}")
-    t, lat, lon = _track_arrays(conn, eid, t0, t1)
+    t, lat, lon = track_arrays(conn, eid, t0, t1)
     if not len(t):
         raise ExportError(f"{entity!r} has no positions between those times")
     rows = [[iso(int(a)), float(b), float(c)] for a, b, c in zip(t, lat, lon, strict=True)]
@@ -190,26 +176,8 @@ def track(conn: sa.Connection, entity: str, t0: int, t1: int) -> Table:
     return Table(["time_utc", "lat", "lon"], rows, [_feature(None, None, props, line=line)])
 
 
-_ALARM_COLS = (
-    "seq",
-    "t",
-    "alarm_id",
-    "rule_id",
-    "action",
-    "from_state",
-    "to_state",
-    "priority",
-    "operator",
-    "console",
-    "outcome",
-    "note",
-    "entity",
-    "district",
-    "message_fa",
-    "message_en",
-    "lat",
-    "lon",
-)
+# every column of a recorded transition except the internal found_state, in table order
+_ALARM_COLS = tuple(c.name for c in alarm_transitions.c if c.name != "found_state")
 
 
 def alarms(conn: sa.Connection, t0: int, t1: int) -> Table:

@@ -68,6 +68,21 @@ def samples(conn: sa.Connection, signal_id: int, t0: int, t1: int) -> tuple[np.n
     return t[lo:hi], v[lo:hi]
 
 
+def track_arrays(conn: sa.Connection, entity_id: int, t0: int, t1: int) -> tuple[np.ndarray, ...]:
+    """(t, lat, lon) of one entity's fixes with t0 <= t < t1, in time order."""
+    rows = conn.execute(
+        sa.select(positions.c.t, positions.c.lat, positions.c.lon)
+        .where(positions.c.entity_id == entity_id, positions.c.t >= t0, positions.c.t < t1)
+        .order_by(positions.c.t)
+    ).all()
+    n = len(rows)
+    return (
+        np.fromiter((r[0] for r in rows), np.int64, n),
+        np.fromiter((r[1] for r in rows), np.float64, n),
+        np.fromiter((r[2] for r in rows), np.float64, n),
+    )
+
+
 def decimate(t: np.ndarray, v: np.ndarray, n_out: int) -> tuple[np.ndarray, np.ndarray]:
     """At most `n_out` points keeping each time bucket's minimum and maximum (console.kernels.minmax,
     the charts' own decimator: Cython, or its numpy twin)."""
@@ -102,17 +117,7 @@ class History:
             eid = self.ids.entity_id(conn, entity)
             if eid is None:
                 return np.empty(0, np.int64), np.empty(0), np.empty(0)
-            rows = conn.execute(
-                sa.select(positions.c.t, positions.c.lat, positions.c.lon)
-                .where(positions.c.entity_id == eid, positions.c.t >= t0, positions.c.t < t1)
-                .order_by(positions.c.t)
-            ).all()
-        n = len(rows)
-        return (
-            np.fromiter((r[0] for r in rows), np.int64, n),
-            np.fromiter((r[1] for r in rows), np.float64, n),
-            np.fromiter((r[2] for r in rows), np.float64, n),
-        )
+            return track_arrays(conn, eid, t0, t1)
 
     def trail(self, entity: str, since_ns: int, until_ns: int):
         """console.entities.HistoryProvider: stored fixes with since <= t <= until as a Trail, speed and

@@ -6,17 +6,19 @@ import csv
 import io
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 
+import msgspec
 import pytest
 import sqlalchemy as sa
 
 import main
-from console.model import AuditEvent, Reading
+from console.model import AuditEvent
 from console.store import tiers
-from tests.store.factories import T0, S, ack, activate
+from tests.store.factories import T0, S, ack, activate, bus_fix, reading
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -65,93 +67,19 @@ def test_audit_on_something_else_is_one_line(tmp_path, capsys):
 
 
 def test_operators_commands(sqlite_url, monkeypatch, capsys, cheap_hashes):
-    assert (
-        cli(
-            "operators",
-            "add",
-            "root",
-            "--role",
-            "admin",
-            "--display-name",
-            "مدیر",
-            "--db",
-            sqlite_url,
-            "--password-stdin",
-            stdin="root-password\n",
-            monkeypatch=monkeypatch,
-        )
-        == 0
-    )
-    assert (
-        cli(
-            "operators",
-            "add",
-            "sara",
-            "--role",
-            "operator",
-            "--db",
-            sqlite_url,
-            "--password-stdin",
-            stdin="sara-password\n",
-            monkeypatch=monkeypatch,
-        )
-        == 2
-    )
+    def ops(line: str, stdin: str = "") -> int:
+        return cli("operators", *shlex.split(line), "--db", sqlite_url, stdin=stdin, monkeypatch=monkeypatch)
+
+    assert ops("add root --role admin --display-name مدیر --password-stdin", "root-password\n") == 0
+    assert ops("add sara --role operator --password-stdin", "sara-password\n") == 2
     assert "an admin exists" in capsys.readouterr().err
-    assert (
-        cli(
-            "operators",
-            "add",
-            "sara",
-            "--role",
-            "operator",
-            "--db",
-            sqlite_url,
-            "--password-stdin",
-            "--as",
-            "root",
-            stdin="sara-password\nwrong-password\n",
-            monkeypatch=monkeypatch,
-        )
-        == 2
-    )
+    assert ops("add sara --role operator --password-stdin --as root", "sara-password\nwrong-password\n") == 2
     assert "wrong operator name or password" in capsys.readouterr().err
-    assert (
-        cli(
-            "operators",
-            "add",
-            "sara",
-            "--role",
-            "operator",
-            "--role",
-            "supervisor",
-            "--db",
-            sqlite_url,
-            "--password-stdin",
-            "--as",
-            "root",
-            stdin="sara-password\nroot-password\n",
-            monkeypatch=monkeypatch,
-        )
-        == 0
-    )
-    assert (
-        cli(
-            "operators",
-            "disable",
-            "sara",
-            "--db",
-            sqlite_url,
-            "--password-stdin",
-            "--as",
-            "root",
-            stdin="root-password\n",
-            monkeypatch=monkeypatch,
-        )
-        == 0
-    )
+    both = "sara-password\nroot-password\n"
+    assert ops("add sara --role operator --role supervisor --password-stdin --as root", both) == 0
+    assert ops("disable sara --password-stdin --as root", "root-password\n") == 0
     capsys.readouterr()
-    assert cli("operators", "list", "--db", sqlite_url) == 0
+    assert ops("list") == 0
     out = capsys.readouterr().out
     assert "root" in out and "مدیر" in out and "operator,supervisor" in out and "disabled" in out
     assert cli("audit", "verify", "--db", sqlite_url) == 0
@@ -162,32 +90,17 @@ def _fill(make_store, url):
     rows = []
     for i in range(120):
         rows.append(
-            Reading(
-                source="t",
-                seq=i,
-                topic="vehicle/bus",
-                entity="bus-7",
-                etype="Vehicle",
-                t=T0 + i * S,
-                values={"speed": float(i % 50)},
-                attrs={"route": "۷"},
+            bus_fix(
+                "bus-7",
+                i,
                 lat=34.64 + i * 1e-4,
                 lon=50.88,
+                values={"speed": float(i % 50)},
+                attrs={"route": "۷"},
             )
         )
-        rows.append(
-            Reading(
-                source="t",
-                seq=i,
-                topic="water/gauge",
-                entity="gauge-2",
-                etype="WaterObserved",
-                t=T0 + i * S,
-                values={"level": 1.0 + i / 100},
-                lat=34.63,
-                lon=50.87,
-            )
-        )
+        gauge = reading("gauge-2", T0 + i * S, seq=i, level=1.0 + i / 100)
+        rows.append(msgspec.structs.replace(gauge, lat=34.63, lon=50.87))
     store.writer.write_batch(rows)
     with store.db.bulk.begin() as conn:  # the first minute rolled up, the rest raw
         tiers.seal(conn, T0 + 60 * S)
@@ -204,46 +117,20 @@ def _fill(make_store, url):
 def test_export_series_layer_track_alarms(sqlite_url, make_store, tmp_path, capsys):
     _fill(make_store, sqlite_url)
     t0, t1 = "2026-05-28T20:00:00Z", "2026-05-28T23:00:00Z"
+
+    def export(*what: str, out) -> int:
+        return cli("export", *what, "--db", sqlite_url, "--from", t0, "--to", t1, "--out", str(out))
+
     assert T0 // 10**9 == 1_780_000_020  # 2026-05-28T20:27:00Z
     out = tmp_path / "level.csv"
-    assert (
-        cli(
-            "export",
-            "series",
-            "gauge-2/level",
-            "--db",
-            sqlite_url,
-            "--from",
-            t0,
-            "--to",
-            t1,
-            "--out",
-            str(out),
-        )
-        == 0
-    )
+    assert export("series", "gauge-2/level", out=out) == 0
     text = out.read_text(encoding="utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == ["time_utc", "value", "count", "min", "max"]
     assert rows[1][0] == "2026-05-28T20:27:00.000Z" and rows[1][2] == "60"  # the rolled-up minute
     assert len(rows) == 1 + 1 + 60 and rows[2][2] == "1"
     geo = tmp_path / "level.geojson"
-    assert (
-        cli(
-            "export",
-            "series",
-            "gauge-2/level",
-            "--db",
-            sqlite_url,
-            "--from",
-            t0,
-            "--to",
-            t1,
-            "--out",
-            str(geo),
-        )
-        == 0
-    )
+    assert export("series", "gauge-2/level", out=geo) == 0
     doc = json.loads(geo.read_text(encoding="utf-8"))
     assert doc["type"] == "FeatureCollection" and doc["features"][5]["geometry"]["coordinates"] == [
         50.87,
@@ -251,37 +138,19 @@ def test_export_series_layer_track_alarms(sqlite_url, make_store, tmp_path, caps
     ]
 
     layer = tmp_path / "buses.geojson"
-    assert (
-        cli(
-            "export",
-            "layer",
-            "vehicle/bus",
-            "--db",
-            sqlite_url,
-            "--from",
-            t0,
-            "--to",
-            t1,
-            "--out",
-            str(layer),
-        )
-        == 0
-    )
+    assert export("layer", "vehicle/bus", out=layer) == 0
     feats = json.loads(layer.read_text(encoding="utf-8"))["features"]
     assert len(feats) == 1 and feats[0]["properties"]["entity"] == "bus-7"
     assert feats[0]["properties"]["speed"] == 119 % 50 and feats[0]["properties"]["route"] == "۷"
     assert feats[0]["geometry"]["coordinates"][1] == pytest.approx(34.64 + 119e-4)
 
     track = tmp_path / "bus7.geojson"
-    assert (
-        cli("export", "track", "bus-7", "--db", sqlite_url, "--from", t0, "--to", t1, "--out", str(track))
-        == 0
-    )
+    assert export("track", "bus-7", out=track) == 0
     line = json.loads(track.read_text(encoding="utf-8"))["features"][0]
     # the rolled-up minute keeps its last fix only, the rest every second
     assert line["geometry"]["type"] == "LineString" and len(line["geometry"]["coordinates"]) == 1 + 60
 
-    assert cli("export", "alarms", "--db", sqlite_url, "--from", t0, "--to", t1, "--out", "-") == 0
+    assert export("alarms", out="-") == 0
     alarms = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert [a["action"] for a in alarms] == ["activate", "ack"] and alarms[0]["message_fa"] == "سطح آب بالا"
     assert cli("export", "series", "nope/level", "--db", sqlite_url, "--out", "-") == 2

@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from console.model import Reading
 from console.store import tiers
-from tests.store.factories import T0, S, reading
+from tests.store.factories import T0, S, bus_fix, reading
 
 MIN = 60 * S
 
@@ -24,17 +23,13 @@ def _count(store, table: str) -> int:
 def test_readings_from_the_bus_are_stored(db_url, make_store):
     store, bus = make_store(db_url)
     batch = [
-        Reading(
-            source="sim",
-            seq=i,
-            topic="vehicle/bus",
-            entity="bus-12",
-            etype="Vehicle",
-            t=T0 + i * S,
-            values={"speed": 30.0 + i, "occupancy": 50},
-            attrs={"route": "۱۲", "status": "ok" if i < 5 else "late"},
+        bus_fix(
+            "bus-12",
+            i,
             lat=34.64 + i * 1e-4,
             lon=50.88,
+            values={"speed": 30.0 + i, "occupancy": 50},
+            attrs={"route": "۱۲", "status": "ok" if i < 5 else "late"},
         )
         for i in range(10)
     ]
@@ -193,19 +188,7 @@ def test_rollup_merges_into_existing_minutes(sqlite_url, make_store):
 def test_positions_thin_to_one_per_minute(sqlite_url, make_store):
     store, _ = make_store(sqlite_url)
     store.writer.write_batch(
-        [
-            Reading(
-                source="s",
-                seq=i,
-                topic="vehicle/bus",
-                entity="bus-1",
-                etype="Vehicle",
-                t=T0 + i * 10 * S,
-                lat=34.6 + i * 1e-3,
-                lon=50.9,
-            )
-            for i in range(60)
-        ]
+        [bus_fix("bus-1", i, lat=34.6 + i * 1e-3, step=10 * S) for i in range(60)]
     )  # 10 minutes, one fix every 10 s
     with store.db.bulk.begin() as conn:
         tiers.rollup(conn, T0 + 5 * MIN + 5 * S)
@@ -257,16 +240,11 @@ def test_trail_for_the_map_and_core_wiring(sqlite_url, make_store):
     store, _ = make_store(sqlite_url)
     store.writer.write_batch(
         [
-            Reading(
-                source="s",
-                seq=i,
-                topic="vehicle/bus",
-                entity="bus-3",
-                etype="Vehicle",
-                t=T0 + i * S,
-                values={"speed": 20.0 + i, **({"heading": 90.0} if i % 2 else {})},
+            bus_fix(
+                "bus-3",
+                i,
                 lat=34.6 + i * 1e-4,
-                lon=50.9,
+                values={"speed": 20.0 + i, **({"heading": 90.0} if i % 2 else {})},
             )
             for i in range(10)
         ]
