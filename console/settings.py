@@ -61,6 +61,9 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=False):
     vehicles: int = 1400
     seed: int = 1405
     sim_speed: float = 1.0
+    record: str = (
+        ""  # record the embedded simulator's session to this file (JSON lines; replay with --feed FILE)
+    )
     # Folders of FIWARE JSON Schemas (smart-data-models) for `ingest --strict`.
     schema_dirs: list[str] = []
     map: MapSettings = msgspec.field(default_factory=MapSettings)

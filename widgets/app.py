@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import sys
@@ -41,6 +42,10 @@ def create_app(settings: Settings, argv: list[str] | None = None):
         QCoreApplication.setAttribute(Qt.AA_ShareOpenGLContexts)
         with contextlib.suppress(ImportError):  # WebEngine must be imported before the app exists
             import PySide6.QtWebEngineWidgets  # noqa: F401
+
+            from widgets.map_scheme import register_scheme
+
+            register_scheme()  # the map's rasad: URL scheme, declared before the app exists
         app = QApplication(argv or [sys.argv[0]])
         app.setApplicationName("Rasad")
         app.setOrganizationName("Rasad")
@@ -62,6 +67,14 @@ def build_window(core: Core):
     return window
 
 
+def settle_heap() -> None:
+    """Everything built so far (modules, city, Qt wrappers) lives as long as the console: move it out
+    of the collector's sight, so the full collections that heavy feed traffic triggers scan only
+    young objects (halves the worst GUI stall under a flood of messages)."""
+    gc.collect()
+    gc.freeze()
+
+
 async def async_with_console(
     core: Core,
     body: Callable[[object], Awaitable[int]],
@@ -73,6 +86,7 @@ async def async_with_console(
         await core.async_stop()
         return 0
     window = build_window(core)
+    settle_heap()
     try:
         return await body(window)
     finally:

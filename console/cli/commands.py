@@ -24,6 +24,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         "scenario": getattr(args, "scenario", None),
         "vehicles": getattr(args, "vehicles", None),
         "seed": getattr(args, "seed", None),
+        "record": getattr(args, "record", None),
     }
     feeds = getattr(args, "feed", None)
     if feeds:

@@ -149,6 +149,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="connect to this feed instead of the embedded simulator (ws://, mqtt://host:port/topic, "
         "or a recording to replay); repeatable",
     )
+    run.add_argument(
+        "--record",
+        metavar="FILE",
+        help="record the embedded simulator's feed to FILE (replay with --feed FILE)",
+    )
 
     snap = sub.add_parser(
         "snapshot",

@@ -23,6 +23,7 @@ class FeedSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     topic: str = "rasad/#"
     speed: float = 1.0
     loop: bool = False
+    record: str = ""  # websocket/native: append every batch frame to this file (JSON lines) for replay
 
     def label(self) -> str:
         return self.name or self.url or self.path

@@ -37,7 +37,13 @@ class FeedManager:
         self.simulator = SimServer(world, host="127.0.0.1", port=0, speed=s.sim_speed)
         server = self.simulator
         client = WebSocketFeed(
-            lambda: server.url, self.core.bus, self.core.health, self.quarantine, name="sim", link_entry=False
+            lambda: server.url,
+            self.core.bus,
+            self.core.health,
+            self.quarantine,
+            name="sim",
+            link_entry=False,
+            record=s.record or None,
         )
         for src in SOURCES:
             client.expect(src.id, src.title_fa, src.title_en, src.stale_after_s)
@@ -48,7 +54,9 @@ class FeedManager:
         if spec.kind == "websocket":
             from console.feeds.websocket import WebSocketFeed
 
-            return WebSocketFeed(spec.url, bus, health, q, name=spec.name, format=spec.format)
+            return WebSocketFeed(
+                spec.url, bus, health, q, name=spec.name, format=spec.format, record=spec.record or None
+            )
         if spec.kind == "mqtt":
             from console.feeds.mqtt import MqttFeed
 

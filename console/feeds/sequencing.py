@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from console.model import Reading
 
 MAX_HOLES = 1024
+UNKNOWN = -1  # position not known yet (new epoch): the next batch sets it
 
 
 @dataclass
@@ -31,13 +32,16 @@ class SeqTracker:
         self.last = last
         self.holes: list[list[int]] = []  # [first, last] ranges not yet received, oldest first
 
-    def reset(self, epoch: str, last: int = 0) -> None:
+    def reset(self, epoch: str, last: int = UNKNOWN) -> None:
+        """A new epoch: by default the next batch defines where we stand (joining mid-stream is not a gap)."""
         self.epoch, self.last, self.holes = epoch, last, []
 
     def check(self, items: list[Reading]) -> Verdict:
         if not items:
             return Verdict([])
         first = items[0].seq
+        if self.last == UNKNOWN:
+            self.last = first - 1
         if first == self.last + 1:
             n = len(items)
             seqs = [r.seq for r in items]
@@ -82,6 +86,9 @@ class SeqTracker:
 
     def mark_lost(self, first: int, last: int) -> int:
         """The server says first..last are gone for good: move past them; returns how many were new."""
+        if self.last == UNKNOWN:
+            self.last = last
+            return 0
         if last <= self.last:
             return 0
         lost = last - max(first, self.last + 1) + 1

@@ -36,6 +36,17 @@ class Sites:
         self.lon = [p["lon"] for p in places]
         self.rng = rng
 
+    def row(self, i: int, values: dict[str, float], **attrs) -> Row:
+        """One site's row: its values, its name and district (plus `attrs`), its position."""
+        p = self.places[i]
+        return (
+            self.ids[i],
+            values,
+            {"name_fa": p["name_fa"], **attrs, "district": p["district"]},
+            self.lat[i],
+            self.lon[i],
+        )
+
     def _ar(self, state: np.ndarray, sigma: float, keep: float = 0.9) -> np.ndarray:
         """AR(1) noise: smooth wander around zero."""
         state *= keep
@@ -73,18 +84,13 @@ class Weather(Sites):
 
     def rows(self) -> Iterator[Row]:
         for i in range(self.n):
-            yield (
-                self.ids[i],
-                {
-                    "temperature": round(float(self.temp[i]), 1),
-                    "humidity": round(float(self.hum[i]), 0),
-                    "wind_speed": round(float(self.wind[i]), 1),
-                    "precipitation": round(float(self.rain[i]), 1),
-                },
-                {"name_fa": self.places[i]["name_fa"], "district": self.places[i]["district"]},
-                self.lat[i],
-                self.lon[i],
-            )
+            values = {
+                "temperature": round(float(self.temp[i]), 1),
+                "humidity": round(float(self.hum[i]), 0),
+                "wind_speed": round(float(self.wind[i]), 1),
+                "precipitation": round(float(self.rain[i]), 1),
+            }
+            yield self.row(i, values)
 
 
 class Air(Sites):
@@ -115,21 +121,16 @@ class Air(Sites):
     def rows(self) -> Iterator[Row]:
         v = {k: a.tolist() for k, a in self.v.items()}
         for i in range(self.n):
-            yield (
-                self.ids[i],
-                {
-                    "pm25": round(v["pm25"][i], 1),
-                    "pm10": round(v["pm10"][i], 1),
-                    "no2": round(v["no2"][i], 1),
-                    "o3": round(v["o3"][i], 1),
-                    "co": round(v["co"][i], 2),
-                    "aqi": round(v["aqi"][i]),
-                    "noise": round(v["noise"][i]),
-                },
-                {"name_fa": self.places[i]["name_fa"], "district": self.places[i]["district"]},
-                self.lat[i],
-                self.lon[i],
-            )
+            values = {
+                "pm25": round(v["pm25"][i], 1),
+                "pm10": round(v["pm10"][i], 1),
+                "no2": round(v["no2"][i], 1),
+                "o3": round(v["o3"][i], 1),
+                "co": round(v["co"][i], 2),
+                "aqi": round(v["aqi"][i]),
+                "noise": round(v["noise"][i]),
+            }
+            yield self.row(i, values)
 
 
 class Traffic:
@@ -194,18 +195,9 @@ class Parking(Sites):
 
     def rows(self) -> Iterator[Row]:
         for i in range(self.n):
-            occ = float(self.occ[i])
-            cap = int(self.capacity[i])
-            yield (
-                self.ids[i],
-                {"occupancy": round(occ), "free": float(round(cap * (1 - occ / 100.0)))},
-                {
-                    "name_fa": self.places[i]["name_fa"],
-                    "capacity": cap,
-                    "district": self.places[i]["district"],
-                },
-                self.lat[i],
-                self.lon[i],
+            occ, cap = float(self.occ[i]), int(self.capacity[i])
+            yield self.row(
+                i, {"occupancy": round(occ), "free": float(round(cap * (1 - occ / 100.0)))}, capacity=cap
             )
 
 
@@ -234,22 +226,13 @@ class Substations(Sites):
     def rows(self) -> Iterator[Row]:
         for i in range(self.n):
             load = float(self.load[i])
-            yield (
-                self.ids[i],
-                {
-                    "load": round(load, 1),
-                    "load_pct": round(100.0 * load / float(self.rated[i])),
-                    "voltage": round(float(self.volt[i]), 2),
-                    "frequency": round(self.freq if not self.tripped[i] else 0.0, 2),
-                },
-                {
-                    "name_fa": self.places[i]["name_fa"],
-                    "status": "tripped" if self.tripped[i] else "normal",
-                    "district": self.places[i]["district"],
-                },
-                self.lat[i],
-                self.lon[i],
-            )
+            values = {
+                "load": round(load, 1),
+                "load_pct": round(100.0 * load / float(self.rated[i])),
+                "voltage": round(float(self.volt[i]), 2),
+                "frequency": round(self.freq if not self.tripped[i] else 0.0, 2),
+            }
+            yield self.row(i, values, status="tripped" if self.tripped[i] else "normal")
 
 
 class Solar(Sites):
@@ -271,21 +254,12 @@ class Solar(Sites):
 
     def rows(self) -> Iterator[Row]:
         for i in range(self.n):
-            yield (
-                self.ids[i],
-                {
-                    "power": round(float(self.power[i])),
-                    "expected": round(float(self.expected[i])),
-                    "irradiance": round(float(self.irr[i])),
-                },
-                {
-                    "name_fa": self.places[i]["name_fa"],
-                    "capacity_kw": round(float(self.capacity[i])),
-                    "district": self.places[i]["district"],
-                },
-                self.lat[i],
-                self.lon[i],
-            )
+            values = {
+                "power": round(float(self.power[i])),
+                "expected": round(float(self.expected[i])),
+                "irradiance": round(float(self.irr[i])),
+            }
+            yield self.row(i, values, capacity_kw=round(float(self.capacity[i])))
 
 
 class Gauges(Sites):
@@ -308,16 +282,13 @@ class Gauges(Sites):
     def rows(self) -> Iterator[Row]:
         for i in range(self.n):
             level = float(self.level[i])
-            yield (
-                self.ids[i],
+            yield self.row(
+                i,
                 {
                     "level": round(level, 3),
                     "rate": round(float(self.rate[i]), 2),
                     "flow": round(4.0 * level**1.6, 1),
                 },
-                {"name_fa": self.places[i]["name_fa"], "district": self.places[i]["district"]},
-                self.lat[i],
-                self.lon[i],
             )
 
 
@@ -338,14 +309,11 @@ class Terminals(Sites):
     def rows(self) -> Iterator[Row]:
         for i in range(self.n):
             pax = float(self.pax[i])
-            yield (
-                self.ids[i],
+            yield self.row(
+                i,
                 {
                     "passengers": round(pax),
                     "departures": round(pax / 45.0),
                     "delay": round(float(self.delay[i])),
                 },
-                {"name_fa": self.places[i]["name_fa"], "district": self.places[i]["district"]},
-                self.lat[i],
-                self.lon[i],
             )

@@ -87,6 +87,7 @@ class SimServer:
         self.emitted = 0
         self.ticks = 0
         self.paused = False
+        self.rebase_clock = True
 
     # -- lifecycle ----------------------------------------------------------------------------------
     def _restore(self) -> None:
@@ -198,6 +199,8 @@ class SimServer:
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
+        if self.world.tick == 0 and self.rebase_clock:
+            self.world.rebase(now_ns())  # message times follow the wall clock from the first tick
         start = loop.time()
         k = 0
         while True:
@@ -272,6 +275,13 @@ class SimServer:
             else:
                 cursors[lg.source] = max(lg.snapshot_seq, lg.first_seq or lg.snapshot_seq) - 1
         last_hb = time.monotonic()
+        closed = asyncio.ensure_future(ws.wait_closed())
+        try:
+            await self._native_loop(ws, wanted, cursors, last_hb, closed)
+        finally:
+            closed.cancel()
+
+    async def _native_loop(self, ws, wanted, cursors, last_hb, closed) -> None:
         while True:
             ev = self._data
             sent = False
@@ -304,17 +314,27 @@ class SimServer:
                 )
                 last_hb = now
             if not sent:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(ev.wait(), HEARTBEAT_S)
+                waiter = asyncio.ensure_future(ev.wait())
+                await asyncio.wait({waiter, closed}, timeout=HEARTBEAT_S, return_when=asyncio.FIRST_COMPLETED)
+                waiter.cancel()
+                if closed.done():
+                    return
 
     async def _serve_live(
         self, ws: ServerConnection, frames: Callable[[dict[str, list[Reading]]], list[bytes | str]]
     ) -> None:
-        while True:
-            ev = self._data
-            await ev.wait()
-            for frame in frames(self._last):
-                await ws.send(frame)
+        closed = asyncio.ensure_future(ws.wait_closed())
+        try:
+            while True:
+                waiter = asyncio.ensure_future(self._data.wait())
+                await asyncio.wait({waiter, closed}, return_when=asyncio.FIRST_COMPLETED)
+                waiter.cancel()
+                if closed.done():
+                    return
+                for frame in frames(self._last):
+                    await ws.send(frame)
+        finally:
+            closed.cancel()
 
     def _ngsi_frames(self, out: dict[str, list[Reading]]) -> list[str]:
         readings = [r for sid in NGSI_SOURCES for r in out.get(sid, [])]

@@ -109,7 +109,12 @@ class World:
         self.round_start: dict[str, int] = {s.id: 1 for s in SOURCES}
         self._period_ticks = {s.id: max(1, round(s.period_s / dt)) if s.period_s else 0 for s in SOURCES}
         self.silenced: set[str] = set()
-        local = local_time(self.start_ns, self.timezone_name)
+        self.rebase(self.start_ns)
+
+    def rebase(self, start_ns: int) -> None:
+        """Move the clock's origin (before the first tick: when the server actually starts ticking)."""
+        self.start_ns = start_ns
+        local = local_time(start_ns, self.timezone_name)
         self._hour0 = local.hour + local.minute / 60 + local.second / 3600
 
     @property
@@ -197,50 +202,37 @@ class World:
         lat_l, lon_l = np.round(lat[idx], 6).tolist(), np.round(lon[idx], 6).tolist()
         hdg_l = np.rint(hdg[idx]).astype(np.int64).tolist()
         spd_l = np.round(spd[idx], 1).tolist()
-        ids = f.ids
-        topic = SOURCE_BY_ID[sid].topic
-        seqs = self._seqs(sid, len(idx))
-        out = []
+        idx_l = idx.tolist()
         if kind == BUS:
             occ = np.rint(f.occupancy[idx]).astype(np.int64).tolist()
-            routes = [f.routes[r].id if r >= 0 else "" for r in f.route[idx].tolist()]
-            for j, i in enumerate(idx.tolist()):
-                out.append(
-                    Reading(
-                        source=sid,
-                        seq=seqs[j],
-                        topic=topic,
-                        entity=ids[i],
-                        etype="Vehicle",
-                        t=t,
-                        values={"speed": spd_l[j], "heading": hdg_l[j], "occupancy": occ[j]},
-                        attrs={"route": routes[j]},
-                        lat=lat_l[j],
-                        lon=lon_l[j],
-                    )
-                )
+            values = [
+                {"speed": v, "heading": h, "occupancy": o} for v, h, o in zip(spd_l, hdg_l, occ, strict=True)
+            ]
+            attrs = [{"route": f.routes[r].id if r >= 0 else ""} for r in f.route[idx].tolist()]
         else:
-            extra = (
-                [{"status": "hired" if h else "free"} for h in f.hired[idx].tolist()]
-                if kind == TAXI
-                else [{"task": f.task[i]} for i in idx.tolist()]
+            values = [{"speed": v, "heading": h} for v, h in zip(spd_l, hdg_l, strict=True)]
+            if kind == TAXI:
+                attrs = [{"status": "hired" if h else "free"} for h in f.hired[idx].tolist()]
+            else:
+                attrs = [{"task": f.task[i]} for i in idx_l]
+        ids, topic = f.ids, SOURCE_BY_ID[sid].topic
+        return [
+            Reading(
+                source=sid,
+                seq=q,
+                topic=topic,
+                entity=ids[i],
+                etype="Vehicle",
+                t=t,
+                values=v,
+                attrs=a,
+                lat=la,
+                lon=lo,
             )
-            for j, i in enumerate(idx.tolist()):
-                out.append(
-                    Reading(
-                        source=sid,
-                        seq=seqs[j],
-                        topic=topic,
-                        entity=ids[i],
-                        etype="Vehicle",
-                        t=t,
-                        values={"speed": spd_l[j], "heading": hdg_l[j]},
-                        attrs=extra[j],
-                        lat=lat_l[j],
-                        lon=lon_l[j],
-                    )
-                )
-        return out
+            for q, i, v, a, la, lo in zip(
+                self._seqs(sid, len(idx_l)), idx_l, values, attrs, lat_l, lon_l, strict=True
+            )
+        ]
 
     def _sites(self, sid: str, rows, t: int) -> list[Reading]:
         d = SOURCE_BY_ID[sid]

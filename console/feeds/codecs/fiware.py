@@ -362,3 +362,17 @@ def decode_entities(doc: Any, ctx: DecodeContext, flavour: str, format_name: str
         if schemas is not None:
             schemas.check(plain, reading.etype, where, result, flavour=flavour)
     return result
+
+
+class NgsiCodec:
+    """What NGSI v2 and NGSI-LD share: parse (through the safety gates), then decode the entities."""
+
+    name = ""
+    flavour = ""
+    binary = False
+
+    def decode(self, data: bytes, ctx: DecodeContext, doc: Any = None) -> DecodeResult:
+        from console.feeds.codecs.safety import load_json
+
+        doc = load_json(data) if doc is None else doc
+        return decode_entities(doc, ctx, self.flavour, self.name)

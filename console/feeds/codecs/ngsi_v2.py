@@ -5,27 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from console.feeds.codecs.base import DecodeContext, DecodeResult
-from console.feeds.codecs.fiware import decode_entities, ngsi_shape_score
-from console.feeds.codecs.safety import load_json
+from console.feeds.codecs.fiware import NgsiCodec, ngsi_shape_score
 
 
-class NgsiV2Codec:
+class NgsiV2Codec(NgsiCodec):
     name = "ngsi-v2"
-    binary = False
+    flavour = "v2"
 
     def sniff(self, data: bytes, doc: Any, suffix: str) -> int:
         v2, ld = ngsi_shape_score(doc)
         if not v2 and not ld:
             return 0
-        score = 50 + min(v2, 30)
-        if suffix == ".json":
-            score += 10
+        score = 50 + min(v2, 30) + (10 if suffix == ".json" else 0)
         return score if ld < 5 else score - ld * 5
-
-    def decode(self, data: bytes, ctx: DecodeContext, doc: Any = None) -> DecodeResult:
-        doc = load_json(data) if doc is None else doc
-        return decode_entities(doc, ctx, "v2", self.name)
 
 
 CODEC = NgsiV2Codec()
