@@ -10,6 +10,7 @@ follows the data, so rules judge time as the simulated city lived it.
 from __future__ import annotations
 
 import importlib
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,11 @@ def plugin_module(name: str):
     return importlib.import_module(f"plugins.{name}")
 
 
-def make_core(names: list[str] = (), *, start: bool = True, **settings) -> Core:
+def make_core(names: list[str] = (), *, start: bool = True, store: bool = False, **settings) -> Core:
+    """A core with its own SQLite database. Started: the alarm engine and entity state run on the bus,
+    and with `store` the storage room too (journal, readings); without it the store stays closed and
+    the engine starts with no alarm history."""
+    settings.setdefault("db", str(Path(tempfile.mkdtemp(prefix="rasad-plugins-")) / "rasad.db"))
     core = Core(Settings(**settings), load_plugins=False)
     core.data_time = DataTime()
     core.services["alarms"].clock = core.data_time
@@ -48,6 +53,12 @@ def make_core(names: list[str] = (), *, start: bool = True, **settings) -> Core:
             core.plugins.activate(req)
         rec = core.plugins.activate(name)
         assert rec.state == "active", f"{name}: {rec.error}"
+    core.started, core.stored = start, start and store
+    if core.stored:
+        core.services["store"].open()  # the real journal: audit events and alarm transitions land there
+    elif start:
+        for name in ("store", "history"):  # the closed store is no alarm-state provider to wait for
+            core.services.pop(name)
     if start:
         core.services["alarms"].start()
         core.services["entities"].attach()
@@ -56,8 +67,11 @@ def make_core(names: list[str] = (), *, start: bool = True, **settings) -> Core:
 
 def stop_core(core: Core) -> None:
     core.plugins.deactivate_all()
-    core.services["alarms"].stop()
-    core.services["entities"].detach()
+    if core.started:
+        core.services["alarms"].stop()
+        core.services["entities"].detach()
+    if core.stored:
+        core.services["store"].close()
     core.bus.close()
 
 

@@ -8,6 +8,7 @@ import importlib
 import pytest
 
 from console.model import AuditEvent, Operator, Reading, Role
+from console.store import journal
 from tests.plugins.conftest import START_NS, feed, folder
 
 triage = importlib.import_module("plugins.citizen-137.triage")
@@ -182,7 +183,7 @@ def test_done_cases_are_pruned_and_the_desk_stays_bounded(desk):
 
 # -- the plugin in the console ---------------------------------------------------------------------------
 def test_operator_actions_publish_audit_events_on_the_bus(city_core):
-    core = city_core(["citizen-137"])
+    core = city_core(["citizen-137"], store=True)
     seen = []
     core.bus.subscribe("audit/event", lambda topic, items: seen.extend(items))
     dept = importlib.import_module("plugins.citizen-137").department
@@ -197,6 +198,16 @@ def test_operator_actions_publish_audit_events_on_the_bus(city_core):
         isinstance(e, AuditEvent) and e.subject == "a" and e.operator == core.settings.operator for e in seen
     )
     assert seen[0].detail["department"] == "citizen-137" and seen[0].detail["merged"] == ["b"]
+    store = core.services["store"]  # the storage room journals them, hash-chained
+    assert store.flush()
+    with store.db.read.connect() as conn:
+        kept = [journal.row_event(r) for r in journal.entries_after(conn, 0)]
+    assert [e.kind for e in kept if e.kind.startswith("report-")] == [
+        "report-merge",
+        "report-assign",
+        "report-close",
+    ]
+    assert store.verify_journal().ok
 
 
 def test_earthquake_reports_cluster_into_alarms_with_the_reports_behind_them(earthquake_core):
