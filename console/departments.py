@@ -298,3 +298,53 @@ class Department:
         if bus is not None:
             bus.publish(TOPIC_AUDIT, event)
         return event
+
+
+class DepartmentPlugin:
+    """A department plugin's module-level entry points in one place.
+
+    In the plugin's __init__.py::
+
+        plugin = DepartmentPlugin(__name__, lambda: MyDepartment(Path(__file__).parent),
+                                  "panel:MyPanel", "عنوان", "Title")
+        activate, deactivate = plugin.activate, plugin.deactivate
+
+    `activate(ctx)` builds the department, lets it register everything through ctx, and adds its panel:
+    `panel` names "module:Class" inside the plugin package, imported only when the console builds the
+    panel (so importing the plugin never loads Qt); the class is called as Class(department, parent).
+    `department` is the active one (None when inactive).
+    """
+
+    def __init__(
+        self,
+        package: str,
+        make: Callable[[], Department],
+        panel: str,
+        title_fa: str,
+        title_en: str,
+    ):
+        self.package = package
+        self.make = make
+        self.panel = panel
+        self.title_fa, self.title_en = title_fa, title_en
+        self.department: Department | None = None
+
+    def activate(self, ctx: Any) -> None:
+        dept = self.make()
+        dept.activate(ctx)
+        module, _, cls = self.panel.partition(":")
+
+        def make_panel(parent: Any) -> Any:
+            import importlib
+
+            return getattr(importlib.import_module(f"{self.package}.{module}"), cls)(dept, parent)
+
+        ctx.add_panel(make_panel, self.title_fa, self.title_en)
+        ctx.on_dispose(self._forget)
+        self.department = dept
+
+    def _forget(self) -> None:
+        self.department = None
+
+    def deactivate(self) -> None:
+        """Everything was registered through ctx; the host undoes it (and `_forget` runs on dispose)."""

@@ -8,7 +8,7 @@ entity can be shown on the map (double-click), through the main window's selecti
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QTabWidget, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QTabWidget, QWidget
 
 from console import i18n
 from console.departments import Row
@@ -20,6 +20,7 @@ from widgets.records_table import Column, RecordsTable
 class DepartmentPanel(PluginPanel):
     title_fa = ""
     title_en = ""
+    WIDE_PX = 1000  # split tabs: side by side when the panel is wider, one above the other when narrower
 
     def __init__(self, department, parent: QWidget | None = None, *, tile_columns: int = 4):
         super().__init__(parent, plugin=department.name)
@@ -43,6 +44,7 @@ class DepartmentPanel(PluginPanel):
         self.tabs.setDocumentMode(True)
         self.body.addWidget(self.tabs, 1)
         self.tables: dict[str, tuple[RecordsTable, str, str]] = {}
+        self._splits: list[tuple[QSplitter, float]] = []
         self.build()
         self.retranslate()
         self.safe_refresh()
@@ -65,6 +67,28 @@ class DepartmentPanel(PluginPanel):
         widget.setProperty("title_fa", title_fa)
         widget.setProperty("title_en", title_en)
         self.tabs.addTab(widget, title_fa if i18n.lang() == "fa" else title_en)
+
+    def add_split_tab(
+        self, first: QWidget, second: QWidget, title_fa: str, title_en: str, first_share: float = 0.5
+    ) -> QSplitter:
+        """A tab with two parts (a list and the selected item's details): side by side on a wide panel,
+        stacked in a narrow dock; `first_share` of the room goes to the first part."""
+        split = QSplitter(Qt.Vertical, self)
+        split.addWidget(first)
+        split.addWidget(second)
+        self._splits.append((split, first_share))
+        self.add_tab(split, title_fa, title_en)
+        return split
+
+    def resizeEvent(self, event) -> None:
+        wanted = Qt.Horizontal if self.width() >= self.WIDE_PX else Qt.Vertical
+        for split, share in self._splits:
+            if split.orientation() != wanted or not split.property("sized"):
+                split.setOrientation(wanted)
+                span = self.width() if wanted == Qt.Horizontal else self.height()
+                split.setSizes([int(span * share), span - int(span * share)])
+                split.setProperty("sized", True)
+        super().resizeEvent(event)
 
     def set_rows(self, key: str, rows: list[dict]) -> None:
         self.tables[key][0].set_rows(rows)

@@ -131,17 +131,23 @@ class RecordsTable(QTableView):
         self.setSelectionMode(QAbstractItemView.SingleSelection)
         self.selectionModel().currentRowChanged.connect(self._on_current_changed)
         self._selected_key: object = None
+        self._quiet = False
 
     def set_rows(self, rows: list[dict]) -> None:
         if self.key is None:
             self.model_.set_rows(rows)
             return
         keep, scroll = self._selected_key, self.verticalScrollBar().value()
-        if self.model_.set_rows(rows, self.key):
-            self.verticalScrollBar().setValue(scroll)
-            if keep is not None and not self.select_key(keep):
-                self._selected_key = None
-                self.sig_selected.emit(None)
+        self._quiet = True  # a refresh is not a selection: only a lost record is announced
+        try:
+            if self.model_.set_rows(rows, self.key):
+                self.verticalScrollBar().setValue(scroll)
+                if keep is not None and not self.select_key(keep):
+                    self._selected_key = None
+        finally:
+            self._quiet = False
+        if keep is not None and self._selected_key is None:
+            self.sig_selected.emit(None)
 
     def select_key(self, value: object) -> bool:
         """Select the record whose key field equals `value`; False when it is not in the table."""
@@ -162,8 +168,12 @@ class RecordsTable(QTableView):
 
     def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         row = self.row_at(current.row()) if current.isValid() else None
-        if row is not None and self.key is not None:
-            self._selected_key = row.get(self.key)
+        if self._quiet:
+            if row is not None and self.key is not None:
+                self._selected_key = row.get(self.key)
+            return
+        if self.key is not None:
+            self._selected_key = row.get(self.key) if row is not None else None
         self.sig_selected.emit(row)
 
     def row_at(self, view_row: int) -> dict:

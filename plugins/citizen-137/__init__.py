@@ -6,32 +6,16 @@ Qt-free at import: the panel (panel.py, case_view.py) is imported only when the 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+
+from console.departments import DepartmentPlugin
 
 from .rules import CitizenDepartment
 
-department: CitizenDepartment | None = None  # the active department (tests and other plugins may look)
-
-
-def activate(ctx: Any) -> None:
-    global department
-    dept = CitizenDepartment(Path(__file__).parent)
-    dept.activate(ctx)
-
-    def make_panel(parent):
-        from .panel import TriagePanel
-
-        return TriagePanel(dept, parent)
-
-    ctx.add_panel(make_panel, "گزارش‌های شهروندان (۱۳۷)", "Citizen reports (137)")
-    ctx.on_dispose(_forget)
-    department = dept
-
-
-def _forget() -> None:
-    global department
-    department = None
-
-
-def deactivate() -> None:
-    """Everything was registered through ctx; the host undoes it."""
+plugin = DepartmentPlugin(
+    __name__,
+    lambda: CitizenDepartment(Path(__file__).parent),
+    "panel:TriagePanel",
+    "گزارش‌های شهروندان (۱۳۷)",
+    "Citizen reports (137)",
+)
+activate, deactivate = plugin.activate, plugin.deactivate

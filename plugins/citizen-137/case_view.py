@@ -159,6 +159,9 @@ class CaseView(QFrame):
         self.empty.setVisible(case is None)
         self.content.setVisible(case is not None)
         if case is None:
+            self.empty.setText(
+                i18n.tr("c137.case.none" if self.desk.stats().open else "c137.case.queue_empty")
+            )
             return
         self._select(self.category, case.category)
         self._select(self.department_box, case.department or case.suggested_department)

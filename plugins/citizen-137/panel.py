@@ -4,8 +4,7 @@ closed cases. Everything is read from the Qt-free desk once a second; nothing is
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QScrollArea, QSplitter, QWidget
+from PySide6.QtWidgets import QScrollArea, QWidget
 
 from console import i18n
 from widgets.department_panel import Column, DepartmentPanel, Tile
@@ -15,8 +14,6 @@ from .case_view import TIMER_COLOURS, CaseView
 from .rules import CLUSTERS, CitizenDepartment, urgency_colour
 from .texts import duration_text, timer_text, when_text
 from .triage import Case
-
-WIDE_PX = 1000  # wider than this: the case beside the queue; narrower: below it
 
 
 def _urgency(value, row) -> str:
@@ -59,13 +56,7 @@ class TriagePanel(DepartmentPanel):
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.case_view)
-        self.split = QSplitter(Qt.Vertical, self)
-        self.split.addWidget(self.queue)
-        self.split.addWidget(scroll)
-        self.split.setStretchFactor(0, 3)
-        self.split.setStretchFactor(1, 2)
-        self._sized = False
-        self.add_tab(self.split, "صف رسیدگی", "Triage queue")
+        self.split = self.add_split_tab(self.queue, scroll, "صف رسیدگی", "Triage queue", first_share=0.6)
         self.queue.sig_selected.connect(self._on_selected)
         self.queue.doubleClicked.connect(lambda index: self._on_row_activated(self.queue, index.row()))
 
@@ -111,15 +102,6 @@ class TriagePanel(DepartmentPanel):
             row_key="entity",
         )
 
-    def resizeEvent(self, event) -> None:
-        wanted = Qt.Horizontal if self.width() >= WIDE_PX else Qt.Vertical
-        if self.split.orientation() != wanted or not self._sized:
-            self.split.setOrientation(wanted)
-            span = self.width() if wanted == Qt.Horizontal else self.height()
-            self.split.setSizes([span * 3 // 5, span * 2 // 5])
-            self._sized = True
-        super().resizeEvent(event)
-
     def _on_selected(self, row: dict | None) -> None:
         if row is not None:
             self.case_view.show_case(row["entity"])
@@ -134,8 +116,11 @@ class TriagePanel(DepartmentPanel):
         open_cases = [c for c in cases if c.is_open]
         dupes = self.desk.duplicate_counts()
         self.queue.set_rows([self._queue_row(c, now, dupes.get(c.id, 0)) for c in open_cases])
-        if not self.case_view.case_id and open_cases:
-            self.queue.select_key(open_cases[0].id)
+        if not self.case_view.case_id:
+            if open_cases:
+                self.queue.select_key(open_cases[0].id)
+            else:
+                self.case_view.show_case(None)  # says whether the queue is empty
         self.case_view.update_live()
         self.set_rows("clusters", [self._cluster_row(cl) for cl in clusters])
         self.set_rows("departments", self._department_rows(open_cases, now))

@@ -6,32 +6,16 @@ Qt-free at import: the panel (panel.py, cap_dialog.py) is imported only when the
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+
+from console.departments import DepartmentPlugin
 
 from .rules import CrisisDepartment
 
-department: CrisisDepartment | None = None  # the active department (tests may look)
-
-
-def activate(ctx: Any) -> None:
-    global department
-    dept = CrisisDepartment(Path(__file__).parent)
-    dept.activate(ctx)
-
-    def make_panel(parent):
-        from .panel import CrisisPanel
-
-        return CrisisPanel(dept, parent)
-
-    ctx.add_panel(make_panel, "مدیریت بحران", "Crisis management")
-    ctx.on_dispose(_forget)
-    department = dept
-
-
-def _forget() -> None:
-    global department
-    department = None
-
-
-def deactivate() -> None:
-    """Everything was registered through ctx; the host undoes it."""
+plugin = DepartmentPlugin(
+    __name__,
+    lambda: CrisisDepartment(Path(__file__).parent),
+    "panel:CrisisPanel",
+    "مدیریت بحران",
+    "Crisis management",
+)
+activate, deactivate = plugin.activate, plugin.deactivate

@@ -73,7 +73,8 @@ class CapDialog(QDialog):
                 text = draft.texts.get(lang, {}).get(name, "")
                 if isinstance(editor, QPlainTextEdit):
                     editor.setPlainText(text)
-                    editor.setMaximumHeight(90)
+                    editor.setMinimumHeight(64)
+                    editor.setMaximumHeight(110)
                     editor.textChanged.connect(self._update_state)
                 else:
                     editor.setText(text)

@@ -5,8 +5,7 @@ point to a public warning (CAP). Reads the Qt-free CrisisDepartment once a secon
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from console import i18n
 from console.mapstyle import PRIORITY_COLOURS
@@ -17,8 +16,6 @@ from widgets.records_table import RecordsTable
 from .overview import UNPLACED, Dispatch, Overview
 from .rules import AFFECTED, CrisisDepartment
 from .warning import cap_unavailable, may_publish
-
-WIDE_PX = 1000
 
 
 def _priority(value, row) -> str:
@@ -52,6 +49,8 @@ class CrisisPanel(DepartmentPanel):
     # -- layout ----------------------------------------------------------------------------------------
     def build(self) -> None:
         self.selected_alarm = None
+        self.following_top = True  # until the operator picks an alarm, the most urgent one is shown
+        self._selecting = False
         self.last_dispatch: Dispatch | None = None
         self.alarms = RecordsTable(
             [
@@ -110,11 +109,7 @@ class CrisisPanel(DepartmentPanel):
         lay.addWidget(self.method_note)
         lay.addLayout(buttons)
         lay.addWidget(self.cap_note)
-        self.split = QSplitter(Qt.Vertical, self)
-        self.split.addWidget(self.alarms)
-        self.split.addWidget(self.response)
-        self._sized = False
-        self.add_tab(self.split, "هشدارها و اعزام", "Alarms and response")
+        self.split = self.add_split_tab(self.alarms, self.response, "هشدارها و اعزام", "Alarms and response")
         self.add_table(
             "districts",
             "به تفکیک منطقه",
@@ -150,19 +145,20 @@ class CrisisPanel(DepartmentPanel):
             row_key="entity",
         )
 
-    def resizeEvent(self, event) -> None:
-        wanted = Qt.Horizontal if self.width() >= WIDE_PX else Qt.Vertical
-        if self.split.orientation() != wanted or not self._sized:
-            self.split.setOrientation(wanted)
-            span = self.width() if wanted == Qt.Horizontal else self.height()
-            self.split.setSizes([span // 2, span // 2])
-            self._sized = True
-        super().resizeEvent(event)
-
     def _on_alarm_selected(self, row: dict | None) -> None:
         if row is not None:
+            if not self._selecting:
+                self.following_top = False  # the operator chose
             self.selected_alarm = self._find_alarm(row["entity"])
             self._refresh_response()
+
+    def _select_alarm(self, alarm) -> None:
+        self._selecting = True
+        try:
+            self.alarms.select_key(alarm.id)
+        finally:
+            self._selecting = False
+        self.selected_alarm = alarm
 
     # -- refresh ---------------------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -174,9 +170,15 @@ class CrisisPanel(DepartmentPanel):
         self.alarms.set_rows([self._alarm_row(a) for a in ov.alarms])
         if self.selected_alarm is not None:
             self.selected_alarm = self._find_alarm(self.selected_alarm.id)
-        if self.selected_alarm is None and ov.alarms:
-            self.alarms.select_key(ov.alarms[0].id)
-            self.selected_alarm = ov.alarms[0]
+        if self.selected_alarm is None:
+            self.following_top = True  # the chosen alarm is gone: back to the most urgent
+        if (
+            self.following_top
+            and ov.alarms
+            and (self.selected_alarm is None or self.selected_alarm.id != ov.alarms[0].id)
+        ):
+            self._select_alarm(ov.alarms[0])
+            self.alarms.scrollToTop()
         self._refresh_response()
         self.set_rows("districts", [self._district_row(d) for d in ov.districts])
         floor = int(self.department.config.affected_min)
@@ -263,7 +265,7 @@ class CrisisPanel(DepartmentPanel):
         return i18n.tr("crisis.method.straight_note", refused=dispatch.unavailable)
 
     def _district_row(self, d) -> dict:
-        lang = i18n.lang()
+        lang, floor = i18n.lang(), int(self.department.config.affected_min)
         return {
             "entity": d.id or "unplaced",
             "name": d.name(lang) if d.id != UNPLACED else i18n.tr("crisis.unplaced"),
@@ -276,7 +278,8 @@ class CrisisPanel(DepartmentPanel):
             "affected_text": i18n.tr("crisis.yes") if d.affected else "",
             "share": 100.0 * d.share if d.share else None,
             "people": round(d.people) if d.people else None,
-            "_colour": PRIORITY_COLOURS[d.top] if d.affected else ("" if d.total else "#8b98a5"),
+            # a district can be affected by a neighbour's alarm area without an alarm of its own
+            "_colour": PRIORITY_COLOURS[max(d.top, floor)] if d.affected else ("" if d.total else "#8b98a5"),
         }
 
     def _timeline_row(self, tr) -> dict:

@@ -186,7 +186,7 @@ def test_operator_actions_publish_audit_events_on_the_bus(city_core):
     core = city_core(["citizen-137"], store=True)
     seen = []
     core.bus.subscribe("audit/event", lambda topic, items: seen.extend(items))
-    dept = importlib.import_module("plugins.citizen-137").department
+    dept = importlib.import_module("plugins.citizen-137").plugin.department
     dept.desk.on_reports("report/137", [report("a", 0), report("b", 30, lat=34.6005)])
     op = dept.operator()
     dept.desk.merge("a", ["b"], op)
@@ -211,7 +211,7 @@ def test_operator_actions_publish_audit_events_on_the_bus(city_core):
 
 
 def test_earthquake_reports_cluster_into_alarms_with_the_reports_behind_them(earthquake_core):
-    dept = importlib.import_module("plugins.citizen-137").department
+    dept = importlib.import_module("plugins.citizen-137").plugin.department
     assert len(dept.desk) > 100  # the scenario floods 137
     clusters = dept.clusters()
     kinds = {c.alarm.rule_id for c in clusters}
@@ -229,7 +229,7 @@ def test_earthquake_reports_cluster_into_alarms_with_the_reports_behind_them(ear
 def test_flood_reports_cluster_near_the_rising_gauges(city_core):
     core = city_core(["citizen-137"])
     feed(core, "flood", 900, vehicles=50)
-    clusters = importlib.import_module("plugins.citizen-137").department.clusters()
+    clusters = importlib.import_module("plugins.citizen-137").plugin.department.clusters()
     assert clusters and {c.alarm.rule_id for c in clusters} == {"c137.cluster.flooding"}
     assert {c.alarm.district for c in clusters} <= {"d5", "d6", "d7"}  # the south-west river bed
 
@@ -237,7 +237,7 @@ def test_flood_reports_cluster_near_the_rising_gauges(city_core):
 def test_calm_day_stays_quiet(city_core):
     core = city_core(["citizen-137"])
     counts = feed(core, "calm", 1800, vehicles=50)
-    dept = importlib.import_module("plugins.citizen-137").department
+    dept = importlib.import_module("plugins.citizen-137").plugin.department
     assert counts.get("report/137", 0) == dept.desk.received > 0  # the usual trickle arrives ...
     assert dept.clusters() == []  # ... and no cluster alarm
     _v, alarms = core.services["alarms"].snapshot()

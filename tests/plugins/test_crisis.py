@@ -73,6 +73,17 @@ def test_board_counts_active_alarms_by_district_and_priority_and_estimates_peopl
     assert 0 < ov.people_estimate < ov.affected_population
 
 
+def test_an_alarm_area_reaching_over_a_border_affects_the_neighbour_too():
+    areas = overview.CityAreas(QOM)
+    lat, lon = centre("d6")
+    big = alarm("wide", 4, "d6", lat, lon)
+    ov = overview.build_overview([big], areas, CONFIG, lambda a: 6000.0)
+    rows = {r.id: r for r in ov.districts}
+    neighbours = [r for r in ov.affected if r.id != "d6"]
+    assert neighbours and all(r.total == 0 and r.top == 0 and 0 < r.share <= 1 for r in neighbours)
+    assert set(ov.touched["wide"]) == {r.id for r in ov.affected} and rows["d6"].affected
+
+
 def test_no_alarms_means_nobody_affected():
     ov = overview.build_overview([], overview.CityAreas(QOM), CONFIG, lambda a: 500.0)
     assert ov.alarms == [] and ov.affected == [] and ov.people_estimate == 0 and ov.affected_population == 0
@@ -180,27 +191,32 @@ def test_warning_draft_in_both_languages_and_the_gate_in_front_of_publishing():
     assert draft.problems() == ["en: headline is empty"]
 
 
-def test_publishing_goes_through_the_alarm_rooms_cap_exporter(tmp_path, earthquake_core):
+def test_publishing_goes_through_the_alarm_rooms_cap_exporter(tmp_path, earthquake_core, corpus):
     pytest.importorskip(
         "console.alarms.cap", reason="the alarm room's CAP exporter is not on this branch yet"
     )
+    from console.alarms.cap import parse_cap, validate_xsd
+
     engine = earthquake_core.services["alarms"]
-    dept = importlib.import_module("plugins.crisis").department
+    dept = importlib.import_module("plugins.crisis").plugin.department
     ov = dept.overview(max_age_s=0)
     a = next(a for a in ov.alarms if a.rule_id == "c137.cluster.trapped_people")
     chief = Operator("maryam", roles=frozenset({Role.CRISIS_MANAGER}))
+    seen = []
+    earthquake_core.bus.subscribe("audit/event", lambda topic, items: seen.extend(items))
     path = warning.publish(
         engine, dept.draft(a, ov), chief, "trapped people after the quake", START_NS, "Asia/Tehran"
     )
-    from console.alarms.cap import parse_cap
-
-    doc = parse_cap(path.read_bytes())
-    alert = doc.alerts[0] if hasattr(doc, "alerts") else doc
-    assert [i.language for i in alert.infos] == ["fa-IR", "en-US"]
+    xml = path.read_bytes()
+    alert = parse_cap(xml).alerts[0]
+    assert [i.language for i in alert.infos] == ["fa-IR", "en-US"] and alert.infos[0].severity == "Extreme"
+    assert validate_xsd(xml, corpus / "cap" / "ibm-cap" / "CAP-v1.2.xsd") == []  # OASIS CAP 1.2 schema
+    earthquake_core.bus.flush()
+    assert any(e.kind == "cap-publish" and e.operator == "maryam" for e in seen)
 
 
 def test_earthquake_shows_cluster_alarms_and_the_districts_they_affect(earthquake_core):
-    dept = importlib.import_module("plugins.crisis").department
+    dept = importlib.import_module("plugins.crisis").plugin.department
     ov = dept.overview(max_age_s=0)
     rules = {a.rule_id for a in ov.alarms}
     assert {"c137.cluster.building_damage", "c137.cluster.trapped_people", "energy.substation.down"} <= rules
@@ -224,5 +240,5 @@ def test_earthquake_shows_cluster_alarms_and_the_districts_they_affect(earthquak
 def test_calm_day_is_quiet_for_the_crisis_cell(city_core):
     core = city_core(["citizen-137", "crisis"])
     feed(core, "calm", 1800, vehicles=50)
-    ov = importlib.import_module("plugins.crisis").department.overview(max_age_s=0)
+    ov = importlib.import_module("plugins.crisis").plugin.department.overview(max_age_s=0)
     assert ov.count(int(Priority.SEVERE)) == 0 and ov.affected == [] and ov.people_estimate == 0

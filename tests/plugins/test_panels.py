@@ -16,6 +16,10 @@ from console.model import AuditEvent, Operator, Role
 pytestmark = pytest.mark.gui
 
 
+def dept_overview(core):
+    return importlib.import_module("plugins.crisis").plugin.department.overview(max_age_s=0)
+
+
 def panel_of(core, plugin):
     spec = next(s for s in core.plugins.panels.items() if s.plugin == plugin)
     return spec.factory(None)
@@ -97,7 +101,15 @@ def test_crisis_panel_shows_alarms_vehicles_and_gates_the_public_warning(
     assert panel.last_error == ""
     rows = panel.alarms.model_.rows
     assert rows and rows[0]["priority"] == 4  # the most urgent first
-    assert panel.selected_alarm is not None and panel.vehicles.model_.rowCount() > 0
+    assert panel.selected_alarm.id == rows[0]["entity"] and panel.vehicles.model_.rowCount() > 0
+    assert panel.following_top  # until the operator picks one, the most urgent alarm is shown
+    panel.alarms.selectRow(3)  # the operator picks another: the panel stays with it
+    chosen = panel.alarms.row_at(3)["entity"]
+    panel.safe_refresh()
+    assert not panel.following_top and panel.selected_alarm.id == chosen
+    neighbour = next(d for d in dept_overview(earthquake_core).districts if d.id)
+    row = panel._district_row(type(neighbour)(neighbour.id, "x", "x", 1000, affected=True))
+    assert row["_colour"]  # affected without an alarm of its own: drawn at the affecting priority
     assert panel.tables["districts"][0].model_.rowCount() >= 8
     assert "crisis-manager" in panel.cap_note.text() or "مدیر بحران" in panel.cap_note.text()
     dialog = panel.open_cap_dialog()
@@ -106,7 +118,7 @@ def test_crisis_panel_shows_alarms_vehicles_and_gates_the_public_warning(
     assert not dialog.publish_button.isEnabled()
     assert any("crisis-manager" in b or "مدیر بحران" in b for b in dialog.blockers())
 
-    dept = importlib.import_module("plugins.crisis").department
+    dept = importlib.import_module("plugins.crisis").plugin.department
     chief = Operator("maryam", roles=frozenset({Role.CRISIS_MANAGER}))
     monkeypatch.setattr(dept, "operator", lambda: chief)
     dialog.reason.setText("earthquake: people trapped")
