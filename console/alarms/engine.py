@@ -38,8 +38,9 @@ from console.alarms.alarm import Alarm
 from console.alarms.annunciation import Annunciation, AnnunciationPolicy, FloodSummary
 from console.alarms.config import AlarmConfig, load_alarm_config
 from console.alarms.escalation import Escalation
+from console.alarms.evaluators import Change
 from console.alarms.index import RuleIndex
-from console.alarms.rules import Change, Rule, band_rules, iter_rules, load_rule_files, render_message
+from console.alarms.rules import Rule, band_rules, iter_rules, load_rule_files, render_message
 from console.alarms.states import Event, IllegalTransition, NoteRequired, Status, step
 from console.geo import LocalProjection
 from console.logsetup import LogOnce
@@ -75,6 +76,14 @@ class UnknownAlarm(KeyError):
     pass
 
 
+def _number_fa(value: float, decimals: int) -> str:
+    return i18n.number(value, decimals, "fa")
+
+
+def _number_en(value: float, decimals: int) -> str:
+    return i18n.number(value, decimals, "en")
+
+
 def _alarm_id(rule_id: str, subject: str) -> str:
     return f"{rule_id}:{subject}" if subject else rule_id
 
@@ -90,7 +99,7 @@ class AlarmEngine:
         city: Any = None,
         services: dict[str, Any] | None = None,
         registry: Any = None,
-        rule_folder: Path | None = None,
+        rule_folders: list[Path] | None = None,
     ):
         self.bus = bus
         self.settings = settings
@@ -136,21 +145,24 @@ class AlarmEngine:
         self._ticker: threading.Thread | None = None
         self._stop = threading.Event()
         self._cap: Any = None  # console.alarms.cap_alarms.CapAlarms, created on first CAP alert
-        self._load_rules(rule_folder)
+        self._load_rules(rule_folders)
 
     # -- rules ------------------------------------------------------------------------------------------
-    def _load_rules(self, folder: Path | None) -> None:
+    def _load_rules(self, folders: list[Path] | None) -> None:
+        """Catalog band rules, rule files (resources/rules and the configured folders), plugin rules."""
         rules: list[Rule] = []
         if self.config.band_rules:
             rules += band_rules(i18n.tr)
-        for path in [folder or resource("rules"), *(Path(p) for p in self.config.rule_dirs)]:
+        if folders is None:
+            folders = [resource("rules"), *(Path(p) for p in self.config.rule_dirs)]
+        for path in folders:
             found, errors = load_rule_files(path)
             rules += found
             for err in errors:
                 self.rule_errors.append(err)
                 log.error("alarm rules: %s", err)
         if self._registry is not None:
-            rules += list(iter_rules(self._registry.items()))
+            rules += self._plugin_rules(self._registry.items())
             self._unsubs.append(self._registry.on_change(self._on_rule_added, self._on_rule_removed))
         with self._lock:
             for rule in rules:
@@ -169,7 +181,8 @@ class AlarmEngine:
             self.rule_errors.append(str(exc))
             log.error("alarm rules: %s", exc)
             return False
-        self._rebuild_suppressors()
+        if rule.suppresses or (old is not None and old.suppresses):
+            self._rebuild_suppressors()
         return True
 
     def _rebuild_suppressors(self) -> None:
@@ -207,13 +220,24 @@ class AlarmEngine:
             self._commit()
         return True
 
+    def _plugin_rules(self, specs: Iterable[Any]) -> list[Rule]:
+        errors: list[str] = []
+        rules = list(iter_rules(specs, errors))
+        for msg in errors:
+            self.rule_errors.append(msg)
+            log.error("alarm rules: %s", msg)
+        return rules
+
     def _on_rule_added(self, spec: Any) -> None:
-        for rule in iter_rules([spec]):
+        for rule in self._plugin_rules([spec]):
             self.add_rule(rule)
 
     def _on_rule_removed(self, spec: Any) -> None:
         for rule in iter_rules([spec]):
-            self.remove_rule(rule.id)
+            with self._lock:
+                mine = self.index.rules.get(rule.id)
+            if mine is not None and mine.owner == rule.owner:
+                self.remove_rule(rule.id)
 
     def rules(self) -> list[Rule]:
         with self._lock:
@@ -302,10 +326,12 @@ class AlarmEngine:
     def _activate(self, a: Alarm, rule: Rule, ch: Change) -> None:
         a.condition = True
         self._active_by_rule[rule.id] = self._active_by_rule.get(rule.id, 0) + 1
+        if ch.value != a.value or not a.message_en:  # same value, same words: skip the formatting
+            a.message_fa = render_message(rule, ch, "fa", _number_fa)
+            a.message_en = render_message(rule, ch, "en", _number_en)
         a.value = ch.value
-        self._place(a, ch.lat, ch.lon)
-        a.message_fa = render_message(rule, ch, "fa", lambda v, d: i18n.number(v, d, "fa"))
-        a.message_en = render_message(rule, ch, "en", lambda v, d: i18n.number(v, d, "en"))
+        if ch.lat != a.lat or ch.lon != a.lon:
+            self._place(a, ch.lat, ch.lon)
         chattering = self._chatter(a, ch.t)
         if a.held:  # back before its held clear was released: nothing changed for the room
             a.held = False

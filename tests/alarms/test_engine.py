@@ -344,3 +344,42 @@ def test_worker_thread_and_ticker(make_rig):
     assert rig.bus.drain_workers(5)
     assert rig.state("lvl:g1") == "unack"
     rig.engine.stop()
+
+
+PLUGIN = """
+from console.alarms.rules import Threshold
+
+def activate(ctx):
+    ctx.add_rule(Threshold(id="plug.lvl", topic="water/gauge", key="level", high=2.0))
+    ctx.add_rule({"id": "plug.stale", "type": "stale", "topic": "water/gauge", "after_s": 60, "priority": "minor"})
+    ctx.add_rule({"id": "plug.bad", "type": "threshold"})
+"""
+
+
+def test_plugin_rules_are_followed_in_and_out(tmp_path):
+    import textwrap
+
+    from console.core import Core
+    from console.settings import Settings
+
+    folder = tmp_path / "plugs" / "waterwatch"
+    folder.mkdir(parents=True)
+    (folder / "plugin.toml").write_text(
+        'name = "waterwatch"\nversion = "1.0"\napi = 1\ntitle_fa = "آب"\ntitle_en = "Water"\n',
+        encoding="utf-8",
+    )
+    (folder / "__init__.py").write_text(textwrap.dedent(PLUGIN), encoding="utf-8")
+    core = Core(Settings(plugin_dirs=[str(tmp_path / "plugs")]), entry_point_plugins=False)
+    engine = core.services["alarms"]
+    assert "band.water/gauge.level.alarm_hi" in {r.id for r in engine.rules()}
+    core.plugins.discover(folders=[tmp_path / "plugs"], entry_points=False)
+    core.plugins.activate_all()
+    rules = {r.id: r for r in engine.rules()}
+    assert rules["plug.lvl"].owner == "plugin:waterwatch" and rules["plug.stale"].priority is Priority.MINOR
+    assert any("plugin:waterwatch: rule 'plug.bad'" in e for e in engine.rule_errors)
+    engine.process("water/gauge", [reading(level=2.5)])
+    assert engine.get("plug.lvl:g1").state is AlarmState.UNACK
+    core.plugins.deactivate("waterwatch")
+    assert "plug.lvl" not in {r.id for r in engine.rules()}
+    assert engine.get("plug.lvl:g1").state is AlarmState.NORMAL  # retired with its rule, journaled
+    core.bus.close()
