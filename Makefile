@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.rasad-installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-PYX    := $(shell find console -name '*.pyx' 2>/dev/null)
+PYX    := $(shell find console -name '*.pyx' -o -name '*.h' 2>/dev/null)
 
 # Debian packages the app or the tests need (Qt/WebEngine runtime libs, audio, Persian fonts,
 # mosquitto and PostgreSQL for the integration tests, Xvfb for on-screen runs).

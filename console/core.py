@@ -58,7 +58,13 @@ class Core:
     def _build_services(self) -> None:
         """Each room adds its services here (feeds, simulator, alarms, storage)."""
         from console.alarms.engine import AlarmEngine
+        from console.feeds.manager import build_feeds
+        from console.mapservices import add_map_services
+        from console.series import SeriesConfig, SeriesStore
 
+        self.add_service("series", SeriesStore(self.bus, SeriesConfig.from_settings(self.settings)))
+        build_feeds(self)  # "quarantine", "simulator" (embedded, when no feeds are configured), "feeds"
+        add_map_services(self)  # entities, maplayers, geofences
         self.add_service(
             "alarms",
             AlarmEngine(

@@ -32,7 +32,9 @@ def make_charts(core: Core, parent: QWidget) -> QWidget:
 
 
 def make_feeds(core: Core, parent: QWidget) -> QWidget:
-    return PlaceholderWidget("placeholder.feeds", parent)
+    from widgets.feed_health import FeedHealthWidget
+
+    return FeedHealthWidget(core, parent)
 
 
 def make_departments(core: Core, parent: QWidget) -> QWidget:

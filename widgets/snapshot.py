@@ -25,7 +25,16 @@ def _view_window(window, args):
     return window
 
 
-VIEWS: dict[str, Callable] = {"window": _view_window}
+def _view_feeds(window, args):
+    """The feed-health panel on its own, at the snapshot size."""
+    from widgets.feed_health import FeedHealthWidget
+
+    widget = FeedHealthWidget(window.core)
+    window._snapshot_keep = widget  # keep it alive until the shot is taken
+    return widget
+
+
+VIEWS: dict[str, Callable] = {"window": _view_window, "feeds": _view_feeds}
 
 
 def resolve_view(name: str) -> Callable:
@@ -65,7 +74,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
             target.resize(width, height)
             target.show()
         await asyncio.sleep(args.seconds)
-        app.processEvents()
+        await asyncio.sleep(0.05)  # let pending paints run on the loop (never processEvents() inside a task)
         w, h = save_png(target, out)
         print(f"wrote {out} ({w}x{h})")
         return 0

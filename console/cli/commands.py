@@ -19,7 +19,16 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         "layout": getattr(args, "layout", None),
         "fullscreen": getattr(args, "fullscreen", None),
         "large_type": getattr(args, "large_type", None),
+        "scenario": getattr(args, "scenario", None),
+        "vehicles": getattr(args, "vehicles", None),
+        "seed": getattr(args, "seed", None),
+        "record": getattr(args, "record", None),
     }
+    feeds = getattr(args, "feed", None)
+    if feeds:
+        from console.feeds.config import parse_feed_arg
+
+        overrides["feeds"] = [parse_feed_arg(f) for f in feeds]
     return load_settings().with_overrides(**overrides)
 
 

@@ -32,6 +32,52 @@ def seconds_arg(text: str) -> float:
     return v
 
 
+def scenario_arg(text: str) -> str:
+    from console.paths import resource
+
+    known = sorted(p.stem for p in resource("scenarios").glob("*.toml"))
+    name = text.strip().lower()
+    if name not in known:
+        raise argparse.ArgumentTypeError(f"unknown scenario {text!r}; known: {', '.join(known)}")
+    return name
+
+
+def vehicles_arg(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"vehicles must be a whole number, not {text!r}") from None
+    if not 0 <= n <= 100_000:
+        raise argparse.ArgumentTypeError(f"vehicles {n} out of range (0 .. 100000)")
+    return n
+
+
+def port_arg(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"port must be a number, not {text!r}") from None
+    if not 0 <= n <= 65535:
+        raise argparse.ArgumentTypeError(f"port {n} out of range (0 .. 65535; 0 = any free port)")
+    return n
+
+
+def hostport_arg(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not host:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, not {text!r}")
+    return host, port_arg(port)
+
+
+def _add_sim(p: argparse.ArgumentParser) -> None:
+    """Options of the embedded (or standalone) city simulator."""
+    p.add_argument(
+        "--scenario", type=scenario_arg, help="play this scenario in the simulator (default: calm)"
+    )
+    p.add_argument("--vehicles", type=vehicles_arg, help="simulated vehicles (buses, taxis, service)")
+    p.add_argument("--seed", type=int, help="simulator seed (same seed, same city day)")
+
+
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lang", choices=["fa", "en"], help="interface language (default: fa, from settings)")
     p.add_argument("--operator", help="operator name shown in the status bar")
@@ -44,6 +90,9 @@ HANDLERS: dict[str, str] = {
     "run": "console.cli.commands:cmd_run",
     "snapshot": "widgets.snapshot:cmd_snapshot",
     "plugins": "console.cli.commands:cmd_plugins",
+    "simulate": "console.sim.cli:cmd_simulate",
+    "ingest": "console.cli.ingest:cmd_ingest",
+    "geo": "console.cli.geo:cmd_geo",
 }
 GUI_RUN_HANDLER = "widgets.app:cmd_run_gui"
 
@@ -66,6 +115,19 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--large-type", action="store_true", default=None, help="large type for the video wall")
     run.add_argument("--headless", action="store_true", help="core only (feeds, alarms, storage), no Qt")
     run.add_argument("--seconds", type=seconds_arg, help="stop cleanly after N seconds (exit 0)")
+    _add_sim(run)
+    run.add_argument(
+        "--feed",
+        action="append",
+        metavar="URL",
+        help="connect to this feed instead of the embedded simulator (ws://, mqtt://host:port/topic, "
+        "or a recording to replay); repeatable",
+    )
+    run.add_argument(
+        "--record",
+        metavar="FILE",
+        help="record the embedded simulator's feed to FILE (replay with --feed FILE)",
+    )
 
     snap = sub.add_parser(
         "snapshot",
@@ -80,6 +142,49 @@ def build_parser() -> argparse.ArgumentParser:
     )
     snap.add_argument("--view", default="window", help="what to capture: window (default)")
     snap.add_argument("--large-type", action="store_true", default=None, help="large type for the video wall")
+    _add_sim(snap)
+
+    sim = sub.add_parser(
+        "simulate",
+        help="run the Qom city simulator standalone (websocket server)",
+        description="Serve the simulated city on ws://HOST:PORT (native frames with resume on /, "
+        "NGSI-LD notifications on /ngsi-ld, GTFS-Realtime protobuf on /gtfs-rt).",
+    )
+    sim.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    sim.add_argument("--port", type=port_arg, default=8765, help="port (default 8765; 0 = any free port)")
+    _add_sim(sim)
+    sim.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second (default 1)")
+    sim.add_argument(
+        "--mqtt", type=hostport_arg, metavar="HOST:PORT", help="also publish to this MQTT broker"
+    )
+    sim.add_argument(
+        "--journal", metavar="DIR", help="keep a journal so a restarted simulator resumes its sequences"
+    )
+    sim.add_argument("--seconds", type=seconds_arg, help="stop after N seconds")
+    sim.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], default="INFO")
+
+    ingest = sub.add_parser(
+        "ingest",
+        help="decode feed files and print normalized readings as JSON lines",
+        description="Decode files (native, NGSI v2, NGSI-LD, GTFS-Realtime, SensorThings, CAP) and print one "
+        "JSON object per reading/entity/event. Exit 0 when every file decoded, 2 when any was rejected.",
+    )
+    ingest.add_argument(
+        "--format",
+        default="auto",
+        choices=["auto", "native", "ngsi-v2", "ngsi-ld", "gtfs-rt", "sensorthings", "cap"],
+        help="input format (default: detect)",
+    )
+    ingest.add_argument(
+        "--strict", action="store_true", help="schema violations reject the file (else warnings)"
+    )
+    ingest.add_argument(
+        "--schemas",
+        action="append",
+        metavar="DIR",
+        help="folder of FIWARE JSON Schemas (<Model>/schema.json)",
+    )
+    ingest.add_argument("files", nargs="+", metavar="FILE")
 
     plugins = sub.add_parser(
         "plugins",
@@ -87,6 +192,24 @@ def build_parser() -> argparse.ArgumentParser:
         description="Discover and activate plugins headless; list version and state.",
     )
     plugins.add_argument("--json", action="store_true", help="machine-readable output")
+
+    geo = sub.add_parser(
+        "geo", help="geography tools (import district polygons)", description="Geography tools."
+    )
+    geo_sub = geo.add_subparsers(dest="geo_command", metavar="ACTION", required=True)
+    gimp = geo_sub.add_parser(
+        "import",
+        help="convert GeoJSON or raw OSM Overpass JSON into a district layer",
+        description="Convert GeoJSON or OSM Overpass JSON (relations: rings assembled from ways) into the "
+        "district layer of the map. Without --out the result replaces the city's synthetic districts "
+        "(<data dir>/geo/<city>/districts.geojson).",
+    )
+    gimp.add_argument("files", nargs="+", metavar="FILE", help="GeoJSON or Overpass JSON files (merged)")
+    gimp.add_argument("--out", help="write here instead of the city's district override")
+    gimp.add_argument("--city", help="city whose districts to replace (default: from settings)")
+    gimp.add_argument(
+        "--simplify", type=float, default=0.0, metavar="M", help="simplify to M metres (0: keep)"
+    )
     return parser
 
 

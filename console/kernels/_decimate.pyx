@@ -1,0 +1,237 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Decimation for charts, compiled: the fast twin of `decimate.py` (same results, index for index).
+
+The scans run in C (`_simd.h`: block-wise AVX2 min/max with a rescan of the winning block, and a
+lane-parallel LTTB bucket scan, chosen at run time); the bins are spread over the cores with OpenMP
+(`prange`, GIL released) when the input is large enough to pay for it. See decimate.py for the
+contract shared by both implementations.
+"""
+
+import numpy as np
+
+cimport numpy as cnp
+from cython.parallel cimport prange
+from libc.stddef cimport ptrdiff_t
+from libc.stdint cimport int64_t
+from libc.math cimport NAN
+from libc.stdlib cimport free, malloc
+
+from console.kernels import prep
+
+cnp.import_array()
+
+
+cdef extern from "_simd.h" nogil:
+    ctypedef ptrdiff_t rasad_idx
+    void rasad_argminmax(const double *y, rasad_idx n, rasad_idx *imin, rasad_idx *imax)
+    rasad_idx rasad_lttb_pick(const double *y, rasad_idx n, double d1, double d2, double offset, double ax0)
+    rasad_idx rasad_lttb_pick_x(const double *y, const double *x, rasad_idx n, double d1, double d2,
+                                double offset)
+    double rasad_nansum(const double *y, rasad_idx n, rasad_idx *count)
+    void rasad_set_simd(int enabled)
+    const char *rasad_simd_name()
+
+
+ctypedef fused xnum:
+    int64_t
+    double
+
+
+def simd() -> str:
+    """The instruction set the scans use on this CPU: "avx2" or "scalar"."""
+    return rasad_simd_name().decode()
+
+
+def set_simd(enabled: bool) -> None:
+    """Allow (default) or forbid the AVX2 paths; tests use it to check the portable path too."""
+    rasad_set_simd(1 if enabled else 0)
+
+
+cdef inline void _bin(const double *y, int64_t s, int64_t e, int64_t *lo, int64_t *hi) noexcept nogil:
+    """Sorted (first argmin, first argmax) of y[s:e], NaN ignored, as absolute indices."""
+    cdef rasad_idx a, b
+    rasad_argminmax(y + s, e - s, &a, &b)
+    if a <= b:
+        lo[0] = s + a
+        hi[0] = s + b
+    else:
+        lo[0] = s + b
+        hi[0] = s + a
+
+
+cdef void _index_bins(const double *y, Py_ssize_t n, Py_ssize_t nb, int64_t *out, int per_bin,
+                      int nt) noexcept nogil:
+    """MinMax (per_bin=2) or M4 (per_bin=4) over tsdownsample's index bins, written straight to out."""
+    cdef double block = <double>(n - 1) / <double>nb
+    cdef Py_ssize_t i
+    cdef int64_t s, e
+    for i in prange(nb, num_threads=nt, schedule="static"):
+        s = 0 if i == 0 else <int64_t>(block * <double>i) + 1
+        e = <int64_t>(block * <double>(i + 1)) + 1
+        if per_bin == 2:
+            _bin(y, s, e, &out[2 * i], &out[2 * i + 1])
+        else:
+            out[4 * i] = s
+            _bin(y, s, e, &out[4 * i + 1], &out[4 * i + 2])
+            out[4 * i + 3] = e - 1
+
+
+cdef void _value_bins(const double *y, const int64_t *starts, const int64_t *ends, Py_ssize_t nb,
+                      int64_t *lo, int64_t *hi, int nt) noexcept nogil:
+    cdef Py_ssize_t k
+    for k in prange(nb, num_threads=nt, schedule="dynamic", chunksize=16):
+        _bin(y, starts[k], ends[k], &lo[k], &hi[k])
+
+
+def _binned(x, y, n_out, threads, int per_bin):
+    y = prep.as_y(y)
+    x = prep.as_x(x, len(y))
+    n_out = prep.check_n_out(n_out, multiple=per_bin, minimum=per_bin)
+    cdef Py_ssize_t n = len(y)
+    if n_out >= n:
+        return np.arange(n, dtype=np.int64)
+    cdef int nt = prep.thread_count(n, threads)
+    cdef Py_ssize_t nb = n_out // per_bin
+    cdef const double[::1] yv = y
+    cdef int64_t[::1] ov
+    if x is None:
+        out = np.empty(nb * per_bin, dtype=np.int64)
+        ov = out
+        with nogil:
+            _index_bins(&yv[0], n, nb, &ov[0], per_bin, nt)
+        return out
+    starts, ends = prep.x_bins(x, nb)
+    lo = np.empty(len(starts), dtype=np.int64)
+    hi = np.empty(len(starts), dtype=np.int64)
+    cdef const int64_t[::1] sv = starts
+    cdef const int64_t[::1] ev = ends
+    cdef int64_t[::1] lv = lo
+    cdef int64_t[::1] hv = hi
+    with nogil:
+        _value_bins(&yv[0], &sv[0], &ev[0], sv.shape[0], &lv[0], &hv[0], nt)
+    if per_bin == 2:
+        return prep.assemble_bins(starts, ends, [lo, hi], 2)
+    return prep.assemble_bins(starts, ends, [starts, lo, hi, ends - 1], 4)
+
+
+def minmax(x, y, n_out, *, threads=None):
+    return _binned(x, y, n_out, threads, 2)
+
+
+def m4(x, y, n_out, *, threads=None):
+    return _binned(x, y, n_out, threads, 4)
+
+
+cdef inline double _bucket_mean(const double *y, Py_ssize_t s, Py_ssize_t e) noexcept nogil:
+    """Mean of the non-NaN values of y[s:e]; NaN when there are none."""
+    cdef rasad_idx cnt
+    cdef double total = rasad_nansum(y + s, e - s, &cnt)
+    if cnt == 0:
+        return NAN
+    return total / <double>cnt
+
+
+cdef void _lttb_index(const double *y, Py_ssize_t n, Py_ssize_t n_out, int64_t *out) noexcept nogil:
+    cdef double every = <double>(n - 2) / <double>(n_out - 2)
+    cdef Py_ssize_t i, a = 0, avg_start, avg_end, offs, upto
+    cdef double avg_y, avg_x, ay, ax, d1, d2
+    cdef rasad_idx j
+    out[0] = 0
+    for i in range(n_out - 2):
+        avg_start = <Py_ssize_t>(every * <double>(i + 1)) + 1
+        avg_end = <Py_ssize_t>(every * <double>(i + 2)) + 1
+        if avg_end > n:
+            avg_end = n
+        offs = <Py_ssize_t>(every * <double>i) + 1
+        upto = avg_start
+        avg_y = _bucket_mean(y, avg_start, avg_end)
+        ay = y[a]
+        if avg_y != avg_y:
+            avg_y = ay
+        if ay != ay:
+            ay = avg_y
+        avg_x = <double>(avg_start + avg_end - 1) / 2.0
+        ax = <double>a
+        d1 = ax - avg_x
+        d2 = avg_y - ay
+        j = rasad_lttb_pick(y + offs, upto - offs, d1, d2, d1 * ay, ax - <double>offs)
+        a = offs + (j if j >= 0 else 0)
+        out[i + 1] = a
+    out[n_out - 1] = n - 1
+
+
+cdef void _lttb_x(const double *y, const xnum *x, Py_ssize_t n, Py_ssize_t n_out, int64_t *out,
+                  double *buf) noexcept nogil:
+    cdef double every = <double>(n - 2) / <double>(n_out - 2)
+    cdef Py_ssize_t i, k, a = 0, avg_start, avg_end, offs, upto
+    cdef double avg_y, avg_x, ay, ax, d1, d2
+    cdef xnum x0 = x[0]
+    cdef rasad_idx j
+    out[0] = 0
+    for i in range(n_out - 2):
+        avg_start = <Py_ssize_t>(every * <double>(i + 1)) + 1
+        avg_end = <Py_ssize_t>(every * <double>(i + 2)) + 1
+        if avg_end > n:
+            avg_end = n
+        offs = <Py_ssize_t>(every * <double>i) + 1
+        upto = avg_start
+        avg_y = _bucket_mean(y, avg_start, avg_end)
+        ay = y[a]
+        if avg_y != avg_y:
+            avg_y = ay
+        if ay != ay:
+            ay = avg_y
+        avg_x = (<double>(x[avg_end - 1] - x0) + <double>(x[avg_start] - x0)) / 2.0
+        ax = <double>(x[a] - x0)
+        d1 = ax - avg_x
+        d2 = avg_y - ay
+        for k in range(offs, upto):
+            buf[k - offs] = <double>(x[k] - x0)
+        j = rasad_lttb_pick_x(y + offs, buf, upto - offs, d1, d2, d1 * ay + d2 * ax)
+        a = offs + (j if j >= 0 else 0)
+        out[i + 1] = a
+    out[n_out - 1] = n - 1
+
+
+def _lttb(x, y, Py_ssize_t n_out):
+    """LTTB over checked arrays (x None, int64 or float64)."""
+    cdef Py_ssize_t n = len(y)
+    if n_out >= n:
+        return np.arange(n, dtype=np.int64)
+    out = np.empty(n_out, dtype=np.int64)
+    cdef int64_t[::1] ov = out
+    cdef const double[::1] yv = y
+    cdef const int64_t[::1] xi
+    cdef const double[::1] xf
+    cdef double *buf
+    if x is None:
+        with nogil:
+            _lttb_index(&yv[0], n, n_out, &ov[0])
+        return out
+    buf = <double *>malloc(sizeof(double) * (<Py_ssize_t>((<double>(n - 2)) / (n_out - 2)) + 3))
+    if buf == NULL:
+        raise MemoryError()
+    try:
+        if x.dtype == np.int64:
+            xi = x
+            with nogil:
+                _lttb_x(&yv[0], &xi[0], n, n_out, &ov[0], buf)
+        else:
+            xf = x
+            with nogil:
+                _lttb_x(&yv[0], &xf[0], n, n_out, &ov[0], buf)
+    finally:
+        free(buf)
+    return out
+
+
+def lttb(x, y, n_out, *, threads=None):
+    y = prep.as_y(y)
+    x = prep.as_x(x, len(y))
+    return _lttb(x, y, prep.check_n_out(n_out, minimum=3))
+
+
+def minmax_lttb(x, y, n_out, ratio=4, *, threads=None):
+    return prep.minmax_lttb(
+        x, y, n_out, ratio, minmax=lambda xx, yy, k: minmax(xx, yy, k, threads=threads), lttb=_lttb
+    )
