@@ -15,9 +15,11 @@ Multi-console: another console's acknowledgement is applied if the alarm is stil
 if it is not, the acknowledgement is recorded (`late_acks`, an audit event) and the earlier of the
 two keeps the attribution, so every console ends with the same answer to "who acknowledged".
 
-Restore: at start the engine asks a provider (`AlarmStateProvider`, implemented by storage) for the
-latest transition of each alarm and takes those states over, seeding the rule evaluators so that
-restored alarms clear normally.
+Restore: at start the engine asks the provider (`AlarmStateProvider`: the store's `alarm_snapshot()`)
+for the last applied transition of every non-normal alarm and takes those states over, seeding the
+rule evaluators so that restored alarms clear normally. Sync then delivers everything after the
+snapshot on `alarm/remote`. When the store records one of this console's transitions as superseded
+(another console was first, `alarm/superseded`), the engine hands the attribution to the winner.
 
 The current operator is `services["session"].operator` when a session service exists (storage);
 until then an `Operator` named by `settings.operator` with the operator role.
@@ -45,7 +47,7 @@ from console.alarms.states import Event, IllegalTransition, NoteRequired, Status
 from console.geo import LocalProjection
 from console.logsetup import LogOnce
 from console.model import AlarmState, AlarmTransition, AuditEvent, Operator, Priority, Reading, Role, now_ns
-from console.paths import resource
+from console.paths import data_dir, resource
 from console.roles import PermissionDenied, allowed, require
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,7 @@ TOPIC_TRANSITION = "alarm/transition"
 TOPIC_REMOTE = "alarm/remote"
 TOPIC_ANNUNCIATION = "alarm/annunciation"
 TOPIC_AUDIT = "audit/event"
+TOPIC_SUPERSEDED = "alarm/superseded"  # the store: one of our transitions lost to another console's
 TOPIC_CAP = "cap/alert"
 SYSTEM = "system"
 NS = 1_000_000_000
@@ -63,13 +66,13 @@ DEFAULT_CENTER = (34.6401, 50.8764)  # Qom, when no city geography is available
 
 @runtime_checkable
 class AlarmStateProvider(Protocol):
-    """Where current alarm states come from at start (storage implements it).
+    """Where current alarm states come from at start (console.store.Store implements it).
 
-    `alarm_states()` yields the latest AlarmTransition of every alarm that is not Normal (yielding
-    Normal ones too is harmless). Called once, on the engine's start, off the UI thread.
+    `alarm_snapshot()` returns an object whose `alarms` are the last applied AlarmTransition of every
+    alarm that is not Normal (Normal ones too are harmless). Called once at start, off the UI thread.
     """
 
-    def alarm_states(self) -> Iterable[AlarmTransition]: ...
+    def alarm_snapshot(self) -> Any: ...
 
 
 class UnknownAlarm(KeyError):
@@ -249,6 +252,9 @@ class AlarmEngine:
         if topic == TOPIC_REMOTE:
             self.apply_remote(items)
             return
+        if topic == TOPIC_SUPERSEDED:
+            self.apply_superseded(items)
+            return
         if topic == TOPIC_CAP:
             self.apply_cap(items)
             return
@@ -383,6 +389,22 @@ class AlarmEngine:
             if ev.kind == "alarm":
                 a.ann_seq = ev.seq
             self._annunciate(ev)
+
+    # -- alarms raised from outside the rules (CAP alerts, other consoles) ------------------------------
+    def _external_activate(self, a: Alarm, t: int, note: str) -> None:
+        a.condition = True
+        before = a.state
+        self._step(a, Event.ACTIVATE, t, SYSTEM, note)
+        if a.state is AlarmState.UNACK:
+            self._announce(a, t, False, reactivated=before is AlarmState.RTN_UNACK)
+
+    def _external_clear(self, a: Alarm, t: int, note: str) -> None:
+        a.condition = False
+        self._step(a, Event.CLEAR, t, SYSTEM, note)
+
+    def _external_update(self, a: Alarm, t: int, note: str) -> None:
+        """New content for an active alarm: journaled with its new message, state unchanged."""
+        self._record(self._transition(a, "activate", a.state, t, operator=SYSTEM, note=note), True)
 
     # -- suppression by design ---------------------------------------------------------------------------
     def _design_parent(self, rule_id: str) -> str:
@@ -738,7 +760,42 @@ class AlarmEngine:
                 self._after_release(a, tr.t)
         self.stats["remote_applied"] += 1
 
+    def apply_superseded(self, items: Iterable[Any]) -> None:
+        """Our transitions the database refused because another console's came first."""
+        with self._lock:
+            for tr in items:
+                if not isinstance(tr, AlarmTransition) or tr.console != self.console:
+                    continue
+                a = self._alarms.get(tr.alarm_id)
+                if a is None:
+                    continue
+                if tr.action == "ack" and a.acked_console == self.console and a.acked_t == tr.t:
+                    # our acknowledgement lost: it becomes a late one; the winner arrives on alarm/remote
+                    late = [x for x in a.late_acks if x[1] != self.console]
+                    a.late_acks = (
+                        *[x for x in a.late_acks if x[1] == self.console],
+                        (tr.operator, tr.console, tr.t),
+                    )
+                    if late:  # the winner is already here (recorded as late): give it the attribution
+                        op, console, t = min(late, key=lambda x: x[2])
+                        a.late_acks = (*a.late_acks, *(x for x in late if x != (op, console, t)))
+                        a.acked_by, a.acked_console, a.acked_t = op, console, t
+                    else:
+                        a.acked_by, a.acked_console, a.acked_t = "", "", 0
+                    self._marks[a.id] = self.version + 1
+                else:
+                    _once.warning(
+                        ("superseded", tr.action),
+                        "alarm %s: our %s was superseded by another console",
+                        tr.alarm_id,
+                        tr.action,
+                    )
+            self._commit()
+
     def _remote_ack(self, a: Alarm, tr: AlarmTransition) -> None:
+        if not a.unacked and not a.acked_by and tr.t >= a.raised_t:  # ours lost in the database: theirs won
+            a.acked_by, a.acked_t, a.acked_console, a.ack_note = tr.operator, tr.t, tr.console, tr.note
+            return
         if a.unacked and tr.t >= a.raised_t:
             new = step(Status(a.state, a.active), Event.ACK, a.priority, tr.note or "remote acknowledgement")
             a.state, a.active, a.changed_t = new.state, new.active, tr.t
@@ -843,7 +900,7 @@ class AlarmEngine:
 
     def _find_provider(self) -> AlarmStateProvider | None:
         for name, svc in self.services.items():
-            if name != "alarms" and svc is not self and isinstance(svc, AlarmStateProvider):
+            if name not in ("alarms", "history") and svc is not self and isinstance(svc, AlarmStateProvider):
                 return svc
         return None
 
@@ -857,8 +914,48 @@ class AlarmEngine:
                 self._cap = CapAlarms(self)
             for item in items:
                 alert = item.attrs.get("cap") if isinstance(item, Reading) else item
-                self._cap.apply(alert)
+                try:
+                    self._cap.apply(alert)
+                except IllegalTransition as exc:
+                    self.stats["errors"] += 1
+                    _once.error(("cap-fsm", str(exc)), "CAP alert: %s", exc)
             self._commit()
+
+    def publish_cap(self, alert: Any, operator: Operator, reason: str, path: Path | None = None) -> Path:
+        """Save a public warning as CAP 1.2 XML (needs cap.publish and a reason; audited).
+
+        The document is checked by importing it back, and against `cap_schema` when configured.
+        """
+        from console.alarms.cap import CapError, parse_cap, to_xml, validate_xsd
+
+        require(operator, "cap.publish", reason)
+        xml = to_xml(alert, getattr(self.settings, "timezone", "Asia/Tehran"))
+        parse_cap(xml)  # our own output must pass our own import
+        if self.config.cap_schema:
+            problems = validate_xsd(xml, Path(self.config.cap_schema))
+            if problems:
+                raise CapError(f"warning fails {Path(self.config.cap_schema).name}: {problems[0]}")
+        if path is None:
+            folder = Path(self.config.cap_dir) if self.config.cap_dir else data_dir() / "cap"
+            path = folder / f"{alert.identifier}.xml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_bytes(xml)
+        tmp.replace(path)
+        with self._lock:
+            detail = {
+                "reason": reason.strip(),
+                "file": str(path),
+                "msgType": alert.msg_type,
+                "severity": alert.infos[0].severity if alert.infos else "",
+                "references": alert.references,
+            }
+            self._audit("cap-publish", operator.name, alert.identifier, detail)
+            self._commit()
+        return path
+
+    def cap_sender(self) -> str:
+        return self.config.cap_sender or f"rasad@{self.console}"
 
     # -- views (any thread; copies) -----------------------------------------------------------------------
     def snapshot(self) -> tuple[int, list[Alarm]]:
@@ -924,13 +1021,19 @@ class AlarmEngine:
             return best.copy() if best else None
 
     # -- lifecycle --------------------------------------------------------------------------------------
-    def start(self) -> None:
+    def restore_from_provider(self) -> int:
         provider = self._find_provider()
-        if provider is not None:
-            try:
-                self.restore(provider.alarm_states())
-            except Exception as exc:
-                log.error("alarm engine: could not restore alarm states (%r); starting from normal", exc)
+        if provider is None:
+            return 0
+        try:
+            return self.restore(provider.alarm_snapshot().alarms)
+        except Exception as exc:
+            log.error("alarm engine: could not restore alarm states (%r); starting from normal", exc)
+            return 0
+
+    def start(self, restore: bool = True) -> None:
+        if restore:
+            self.restore_from_provider()
         self._unsubs.append(self.bus.subscribe("#", self.process, name="alarms", worker=True))
         self._stop.clear()
         self._ticker = threading.Thread(target=self._tick_loop, name="alarms-ticker", daemon=True)
@@ -956,7 +1059,10 @@ class AlarmEngine:
         self._unsubs.clear()
 
     async def async_start(self) -> None:
-        self.start()
+        import asyncio
+
+        await asyncio.to_thread(self.restore_from_provider)  # the store may wait for its database
+        self.start(restore=False)
 
     async def async_stop(self) -> None:
         self.stop()

@@ -287,11 +287,15 @@ def msgspec_replace(s, **kw):
 
 
 class Provider:
+    """Stands in for console.store.Store.alarm_snapshot() (which has its own tests in tests/store)."""
+
     def __init__(self, items):
         self.items = items
 
-    def alarm_states(self):
-        return self.items
+    def alarm_snapshot(self):
+        from types import SimpleNamespace
+
+        return SimpleNamespace(seq=7, alarms=self.items)
 
 
 def test_restore_from_provider_and_clear_normally(make_rig, clock):
@@ -383,3 +387,22 @@ def test_plugin_rules_are_followed_in_and_out(tmp_path):
     assert "plug.lvl" not in {r.id for r in engine.rules()}
     assert engine.get("plug.lvl:g1").state is AlarmState.NORMAL  # retired with its rule, journaled
     core.bus.close()
+
+
+def test_superseded_ack_hands_attribution_to_the_winner(make_rig, clock):
+    for remote_first in (False, True):
+        rig = make_rig(LEVEL)
+        rig.feed(reading(level=5, t_s=0))
+        clock.at(5)
+        rig.engine.ack("lvl:g1", OP, "mine")  # we believe we were first (t=5) ...
+        mine = rig.transitions("lvl:g1")[-1]
+        theirs = remote("ack", AlarmState.UNACK, AlarmState.ACKED, 6)  # ... their clock says later
+        if remote_first:
+            rig.engine.apply_remote([theirs])
+        rig.engine.apply_superseded([mine])  # but the database committed theirs first
+        if not remote_first:
+            rig.engine.apply_remote([theirs])
+        a = rig.engine.get("lvl:g1")
+        assert (a.acked_by, a.acked_console) == ("ali", "desk-2"), remote_first
+        assert a.late_acks == (("sara", "desk-1", T0 + 5 * NS),)
+        assert a.state is AlarmState.ACKED
