@@ -22,7 +22,7 @@ MAX_LAT = 85.05112878
 
 
 class Viewport(NamedTuple):
-    zoom: int
+    zoom: float  # Leaflet zoom, may be fractional (zoomSnap 0.25)
     west: float
     south: float
     east: float
@@ -86,5 +86,5 @@ def cluster_vehicles(
         count[many].astype(np.uint32),
         mix[many].astype(np.uint32),
         np.asarray(single, np.uint32),
-        int(view.zoom),
+        float(view.zoom),
     )

@@ -104,6 +104,9 @@ class Core:
         self.load_plugins()
         self._tasks.append(asyncio.create_task(self.bus.async_pump(self.settings.bus_hz), name="bus-pump"))
         self._tasks.append(asyncio.create_task(self._async_health_loop(), name="health"))
+        from console.gctune import settle_heap
+
+        settle_heap()  # full GC passes skip the startup heap from now on (console/gctune.py)
 
     async def _async_health_loop(self) -> None:
         while True:

@@ -58,6 +58,8 @@ NO_HEADING = 0xFFFF
 _VEHICLE_ALARM = {"emergency", "panic", "sos", "alarm", "accident"}
 _VEHICLE_WARN = {"out_of_service", "breakdown", "stopped", "delayed", "off_route", "maintenance"}
 _REPORT_ALARM = {"urgent", "critical", "emergency"}
+_SENSOR_ALARM = {"tripped", "fault", "failed", "down", "alarm", "emergency", "offline"}
+_SENSOR_WARN = {"degraded", "maintenance", "warning", "overload"}
 _REPORT_DONE = {"resolved", "closed", "done", "rejected"}
 _NEVER = -(2**62)  # "no trail point yet": far in the past, yet t - _NEVER cannot overflow int64
 _BAD_SOURCE_STATES = (FeedState.STALE, FeedState.DOWN, FeedState.RECONNECTING)
@@ -391,9 +393,12 @@ class EntityState:
         srcs: list[int] = []
         ts: list[int] = []
         for r in items:
-            if r.__class__ is not Reading:
+            if r.__class__ is not Reading:  # other rooms' traffic (alarm transitions, ...) passes by
                 counters["ignored"] += 1
-                _once.warning(("entities-type", topic), "entities: ignoring non-Reading items on %s", topic)
+                if topic in TOPIC_KINDS:  # but junk on an entity topic is worth a line
+                    _once.warning(
+                        ("entities-type", topic), "entities: ignoring non-Reading items on %s", topic
+                    )
                 continue
             slot = index.get(r.entity)
             lat, lon = r.lat, r.lon
@@ -537,9 +542,16 @@ class EntityState:
             status = str(attrs.get("status", "")).lower()
             if status in _REPORT_DONE:
                 return LEVEL_OK
-            urgency = str(attrs.get("urgency", attrs.get("priority", ""))).lower()
-            return LEVEL_ALARM if urgency in _REPORT_ALARM or status in _REPORT_ALARM else LEVEL_WARN
-        return band_level(r)
+            urgency = r.values.get("urgency")  # 1 routine .. 4 life-threatening
+            if urgency is not None and urgency == urgency:
+                return LEVEL_SEVERE if urgency >= 4 else LEVEL_ALARM if urgency >= 3 else LEVEL_WARN
+            label = str(attrs.get("urgency", attrs.get("priority", ""))).lower()
+            return LEVEL_ALARM if label in _REPORT_ALARM or status in _REPORT_ALARM else LEVEL_WARN
+        status = str(attrs.get("status", "")).lower()
+        by_status = (
+            LEVEL_ALARM if status in _SENSOR_ALARM else LEVEL_WARN if status in _SENSOR_WARN else LEVEL_OK
+        )
+        return max(band_level(r), by_status)
 
     # -- reading (any thread) -------------------------------------------------------------------------------
     def remove(self, entity: str) -> bool:
@@ -635,6 +647,25 @@ class EntityState:
                 return int(alive.sum())
             codes = [KIND_CODE[k] for k in kinds]
             return int((alive & np.isin(self.cols.kind[: self._high], codes)).sum())
+
+    def summary(self) -> dict[str, int]:
+        """Alive entities per drawn class ("vehicle", "sensor", "segment", "report") and how many are stale."""
+        with self._lock:
+            n = self._high
+            c = self.cols
+            alive = c.alive[:n]
+            kinds = c.kind[:n][alive]
+            out = {
+                "vehicle": 0,
+                "sensor": 0,
+                "segment": 0,
+                "report": 0,
+                "stale": int((c.stale[:n] & alive).sum()),
+            }
+            counts = np.bincount(kinds, minlength=max(KINDS) + 1)
+            for code, (_, drawn) in KINDS.items():
+                out[drawn] += int(counts[code])
+            return out
 
     def ids_of(self, kind: str) -> list[str]:
         code = KIND_CODE[kind]

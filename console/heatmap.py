@@ -15,7 +15,9 @@ import time
 from typing import NamedTuple
 
 import numpy as np
+import shapely
 from PIL import Image
+from shapely.ops import unary_union
 
 from console import kernels
 from console.catalog import signal_meta
@@ -25,9 +27,9 @@ from console.geo import LocalProjection
 from console.mapstyle import AQI_BANDS, REPORT_COLOUR, hex_rgb
 
 HEAT_ZOOM = 16  # reference zoom for the mercator grid (only ratios matter)
-FULL_ALPHA_M = 1500.0  # full opacity within this distance of a station
-ZERO_ALPHA_M = 4000.0  # transparent beyond
-MAX_ALPHA = 150
+FULL_ALPHA_M = 1200.0  # full opacity within this distance of a station
+ZERO_ALPHA_M = 3000.0  # transparent beyond
+MAX_ALPHA = 90
 METRICS = ("aqi", "pm25", "pm10", "no2", "o3", "co", "noise", "reports")
 
 
@@ -55,6 +57,29 @@ def grid_axes(bbox: tuple[float, float, float, float], nx: int, ny: int):
     lat, _ = latlon_of_px(np.full(ny, x0), ys, HEAT_ZOOM)
     _, lon = latlon_of_px(xs, np.full(nx, y0), HEAT_ZOOM)
     return lat, lon
+
+
+def city_area(city) -> shapely.Geometry | None:
+    """The union of the city's districts: the heat is painted only where the city is."""
+    if city is None or not city.districts:
+        return None
+    return unary_union([shapely.geometry.shape(f["geometry"]) for f in city.districts_geojson()["features"]])
+
+
+_MASKS: dict[tuple, np.ndarray] = {}
+
+
+def area_mask(area, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Boolean grid (rows = lat, columns = lon): cell centre inside `area` (cached per grid)."""
+    key = (id(area), lat.tobytes(), lon.tobytes())
+    mask = _MASKS.get(key)
+    if mask is None:
+        lon2, lat2 = np.meshgrid(lon, lat)
+        mask = shapely.contains_xy(area, lon2, lat2)
+        if len(_MASKS) > 8:
+            _MASKS.clear()
+        _MASKS[key] = mask
+    return mask
 
 
 def colour_aqi(value: np.ndarray) -> np.ndarray:
@@ -85,9 +110,11 @@ def build_heat(
     state: EntityState,
     bbox: tuple[float, float, float, float],
     metric: str = "aqi",
-    size: tuple[int, int] = (192, 192),
+    size: tuple[int, int] = (320, 320),
+    area=None,
 ) -> HeatOverlay | None:
-    """The overlay for `metric` over `bbox`, or None when nothing fresh measures it."""
+    """The overlay for `metric` over `bbox` (painted only inside `area` when given), or None when nothing
+    fresh measures it."""
     t0 = time.perf_counter()
     module, kernel = kernels.load("heat")
     nx, ny = size
@@ -125,6 +152,8 @@ def build_heat(
         rgba[..., :3] = rgb
         rgba[..., 3] = (fade * MAX_ALPHA).astype(np.uint8)
         count, vmin, vmax = len(values), float(values.min()), float(values.max())
+    if area is not None:
+        rgba[~area_mask(area, lat, lon), 3] = 0
     min_lon, min_lat, max_lon, max_lat = bbox
     return HeatOverlay(
         _png(rgba),

@@ -36,6 +36,7 @@ import msgspec
 
 from console.mapstyle import PRIORITY_COLOURS
 from console.model import Priority
+from console.plugins import Registry
 
 log = logging.getLogger(__name__)
 
@@ -423,13 +424,13 @@ BUILTIN = {
 
 
 class MapLayers:
-    """Core service "maplayers": the registry of feature layers, observable, thread-safe."""
+    """Core service "maplayers": the registry of feature layers, observable (a plugins.Registry
+    underneath, so a failing listener is contained), thread-safe, looked up by key."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._layers: dict[str, MapLayer] = {}
-        self._added: list[Callable[[MapLayer], None]] = []
-        self._removed: list[Callable[[MapLayer], None]] = []
+        self._observed = Registry("maplayers")
         self._from_plugins: dict[int, str] = {}
         for key, (fa, en, z) in BUILTIN.items():
             self.add(MapLayer(key, fa, en, z=z, owner="core"))
@@ -439,16 +440,14 @@ class MapLayers:
             if layer.key in self._layers:
                 raise ValueError(f"map layer {layer.key!r} already exists")
             self._layers[layer.key] = layer
-        for fn in list(self._added):
-            fn(layer)
+        self._observed.add(layer)
         return layer
 
     def remove(self, key: str) -> None:
         with self._lock:
             layer = self._layers.pop(key, None)
         if layer is not None:
-            for fn in list(self._removed):
-                fn(layer)
+            self._observed.remove(layer)
 
     def layer(self, key: str) -> MapLayer:
         with self._lock:
@@ -465,15 +464,8 @@ class MapLayers:
     def on_change(
         self, added: Callable[[MapLayer], None], removed: Callable[[MapLayer], None]
     ) -> Callable[[], None]:
-        self._added.append(added)
-        self._removed.append(removed)
-
-        def stop() -> None:
-            if added in self._added:
-                self._added.remove(added)
-                self._removed.remove(removed)
-
-        return stop
+        """Listen for layers coming and going; returns the function that stops listening."""
+        return self._observed.on_change(added, removed)
 
     def find(self, ref: str) -> tuple[MapLayer, MapFeature] | None:
         """A feature by "layer:feature-id", or the first feature whose `entity` is `ref`."""

@@ -91,12 +91,12 @@ SEGMENT_NO_DATA = "#3a4657"
 REPORT_COLOUR = "#f72585"
 # US EPA AQI bands: upper bound (inclusive) -> colour. Used by the heatmap and the legend.
 AQI_BANDS: tuple[tuple[float, str, str], ...] = (
-    (50, "#00e400", "aqi.good"),
-    (100, "#ffff00", "aqi.moderate"),
-    (150, "#ff7e00", "aqi.usg"),
-    (200, "#ff0000", "aqi.unhealthy"),
-    (300, "#8f3f97", "aqi.very_unhealthy"),
-    (500, "#7e0023", "aqi.hazardous"),
+    (50, "#00e400", "map.aqi.good"),
+    (100, "#ffff00", "map.aqi.moderate"),
+    (150, "#ff7e00", "map.aqi.usg"),
+    (200, "#ff0000", "map.aqi.unhealthy"),
+    (300, "#8f3f97", "map.aqi.very_unhealthy"),
+    (500, "#7e0023", "map.aqi.hazardous"),
 )
 PRIORITY_COLOURS = {
     Priority.MINOR: "#4cc9f0",

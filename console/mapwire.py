@@ -3,7 +3,7 @@
 Layout (little-endian; every section starts on a 4-byte boundary; rasad_map.js decodes it):
 
     header   uint32[12]  MAGIC, seq, n_up, n_rm, n_add, n_idbytes, cluster_mode, n_clusters, n_single,
-                         cluster_zoom, 0, 0
+                         cluster_zoom x 100 (fractional zoom), 0, 0
     up_slot  uint32[n_up]      up_lat float32[n_up]     up_lon float32[n_up]
     up_hd    uint16[n_up] (+pad)  up_style uint16[n_up] (+pad)
     rm_slot  uint32[n_rm]
@@ -33,7 +33,7 @@ class ClusterFrame(NamedTuple):
     count: np.ndarray  # uint32
     mix: np.ndarray  # uint32 (n, 3)
     single: np.ndarray  # uint32 slots drawn individually
-    zoom: int
+    zoom: float
 
 
 def _pad(b: bytes) -> bytes:
@@ -55,7 +55,7 @@ def encode_batch(seq: int, diff: EntityDiff, clusters: ClusterFrame | None = Non
             1 if cl is not None else 0,
             len(cl.count) if cl is not None else 0,
             len(cl.single) if cl is not None else 0,
-            cl.zoom if cl is not None else 0,
+            round(cl.zoom * 100) if cl is not None else 0,
             0,
             0,
         ],
@@ -119,7 +119,7 @@ def decode_batch(data: bytes | str) -> dict[str, Any]:
             take("<u4", n_cl),
             take("<u4", n_cl * 3).reshape(n_cl, 3),
             take("<u4", n_single),
-            zoom,
+            zoom / 100.0,
         )
     if off != len(data):
         raise ValueError(f"map batch has {len(data) - off} trailing bytes")

@@ -42,6 +42,10 @@ def create_app(settings: Settings, argv: list[str] | None = None):
         QCoreApplication.setAttribute(Qt.AA_ShareOpenGLContexts)
         with contextlib.suppress(ImportError):  # WebEngine must be imported before the app exists
             import PySide6.QtWebEngineWidgets  # noqa: F401
+
+            from widgets.map_scheme import register_scheme
+
+            register_scheme()  # the map's rasad: URL scheme, declared before the app exists
         app = QApplication(argv or [sys.argv[0]])
         app.setApplicationName("Rasad")
         app.setOrganizationName("Rasad")

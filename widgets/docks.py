@@ -20,7 +20,9 @@ Factory = Callable[[Core, QWidget], QWidget]
 
 
 def make_map(core: Core, parent: QWidget) -> QWidget:
-    return PlaceholderWidget("placeholder.map", parent, object_name="mapPlaceholder")
+    from widgets.map_view import MapWidget
+
+    return MapWidget(core, parent)
 
 
 def make_alarms(core: Core, parent: QWidget) -> QWidget:

@@ -22,6 +22,7 @@ from console import __version__, i18n
 from console.core import Core
 from widgets import docks as dock_defs
 from widgets.layouts import STATE_VERSION, LayoutStore
+from widgets.selection import link_selection
 from widgets.status import StatusBar
 from widgets.theme import apply_direction, apply_theme
 
@@ -56,6 +57,7 @@ class MainWindow(QMainWindow):
             dock.setProperty("title_key", d.title_key)
             self.addDockWidget(d.area, dock)
             self.docks[d.key] = dock
+        link_selection(self.central, self.docks["alarms"].widget())  # map ↔ alarm list (widgets/selection.py)
         self.resizeDocks([self.docks["departments"], self.docks["charts"]], [520, 460], Qt.Horizontal)
         self.resizeDocks([self.docks["alarms"]], [260], Qt.Vertical)
         self.status = StatusBar(core, self)
@@ -192,6 +194,14 @@ class MainWindow(QMainWindow):
 
     def _on_about(self) -> None:
         QMessageBox.about(self, i18n.tr("action.about"), i18n.tr("about.text", version=__version__))
+
+    def select_entity(self, ref: str) -> bool:
+        """Show an entity (vehicle, sensor, report, alarm) on the map; panels call this."""
+        select = getattr(self.central, "select", None)
+        if not callable(select):
+            return False
+        select(ref)
+        return True
 
     def dock_widget(self, key: str) -> QWidget:
         return self.docks[key].widget()

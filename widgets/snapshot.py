@@ -34,7 +34,36 @@ def _view_feeds(window, args):
     return widget
 
 
-VIEWS: dict[str, Callable] = {"window": _view_window, "feeds": _view_feeds}
+def _view_map(window, args):
+    """The live map (centre of the wall) alone, with its layer panel and details: docks closed."""
+    for dock in window.docks.values():
+        dock.hide()
+    return window.central
+
+
+def _view_plugin(window, args):
+    """One department's panel on its own (`--view plugin:NAME`), lifted out of the departments dock."""
+    name = args.view.split(":", 1)[1]
+    host = window.core.plugins
+    rec = host.records.get(name)
+    if rec is None:
+        known = ", ".join(sorted(host.records)) or "none"
+        raise CliError(f"no plugin named {name!r}; discovered plugins: {known}")
+    tabs = window.dock_widget("departments")
+    for owner, widget in tabs._pages.values():
+        if getattr(owner, "plugin", None) == name or owner is rec:
+            widget.setParent(None)
+            window._snapshot_keep = widget
+            return widget
+    raise CliError(f"plugin {name!r} has no panel ({rec.state}{': ' + rec.error if rec.error else ''})")
+
+
+VIEWS: dict[str, Callable] = {
+    "window": _view_window,
+    "feeds": _view_feeds,
+    "map": _view_map,
+    "plugin:": _view_plugin,
+}
 
 
 def resolve_view(name: str) -> Callable:
@@ -52,6 +81,23 @@ def save_png(widget, out: Path) -> tuple[int, int]:
     if not pixmap.save(str(out), "PNG"):
         raise CliError(f"cannot write {out}")
     return pixmap.width(), pixmap.height()
+
+
+async def _grab_outside_task(widget, out: Path) -> tuple[int, int]:
+    """grab() may run a nested Qt event loop (QtWebEngine does); under qasync that must not happen
+    inside a running asyncio task, so the grab runs from the Qt event loop and the task awaits it."""
+    from PySide6.QtCore import QTimer
+
+    done = asyncio.get_running_loop().create_future()
+
+    def grab() -> None:
+        try:
+            done.set_result(save_png(widget, out))
+        except Exception as exc:
+            done.set_exception(exc)
+
+    QTimer.singleShot(0, grab)
+    return await done
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:
@@ -74,8 +120,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
             target.resize(width, height)
             target.show()
         await asyncio.sleep(args.seconds)
-        await asyncio.sleep(0.05)  # let pending paints run on the loop (never processEvents() inside a task)
-        w, h = save_png(target, out)
+        w, h = await _grab_outside_task(target, out)
         print(f"wrote {out} ({w}x{h})")
         return 0
 

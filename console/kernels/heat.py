@@ -18,6 +18,16 @@ import numpy as np
 _CHUNK = 16384  # grid cells per broadcast block (bounds temporary memory)
 
 
+def _distances2(sx, sy, gx, gy):
+    """(first cell, squared distances cells x points) for blocks of grid cells, row-major."""
+    cx = np.tile(gx, len(gy))
+    cy = np.repeat(gy, len(gx))
+    for start in range(0, len(cx), _CHUNK):
+        x = cx[start : start + _CHUNK, None]
+        y = cy[start : start + _CHUNK, None]
+        yield start, (x - sx[None, :]) ** 2 + (y - sy[None, :]) ** 2
+
+
 def idw(sx, sy, sv, gx, gy, power: float = 2.0):
     sx, sy, sv = (np.asarray(a, np.float64) for a in (sx, sy, sv))
     gx, gy = np.asarray(gx, np.float64), np.asarray(gy, np.float64)
@@ -26,12 +36,7 @@ def idw(sx, sy, sv, gx, gy, power: float = 2.0):
     nearest = np.full(ny * nx, np.inf, np.float32)
     if len(sx) == 0:
         return value.reshape(ny, nx), nearest.reshape(ny, nx)
-    cx = np.tile(gx, ny)
-    cy = np.repeat(gy, nx)
-    for start in range(0, ny * nx, _CHUNK):
-        x = cx[start : start + _CHUNK, None]
-        y = cy[start : start + _CHUNK, None]
-        d2 = (x - sx[None, :]) ** 2 + (y - sy[None, :]) ** 2
+    for start, d2 in _distances2(sx, sy, gx, gy):
         dmin2 = d2.min(axis=1)
         w = 1.0 / np.power(np.maximum(d2, 1.0), power / 2.0)
         v = (w * sv[None, :]).sum(axis=1) / w.sum(axis=1)
@@ -51,11 +56,6 @@ def density(sx, sy, w, gx, gy, bandwidth: float):
     if len(sx) == 0:
         return out.reshape(ny, nx)
     inv = -0.5 / (bandwidth * bandwidth)
-    cx = np.tile(gx, ny)
-    cy = np.repeat(gy, nx)
-    for start in range(0, ny * nx, _CHUNK):
-        x = cx[start : start + _CHUNK, None]
-        y = cy[start : start + _CHUNK, None]
-        d2 = (x - sx[None, :]) ** 2 + (y - sy[None, :]) ** 2
+    for start, d2 in _distances2(sx, sy, gx, gy):
         out[start : start + _CHUNK] = (w[None, :] * np.exp(d2 * inv)).sum(axis=1)
     return out.reshape(ny, nx)
