@@ -148,6 +148,7 @@ class AlarmEngine:
         self._ticker: threading.Thread | None = None
         self._stop = threading.Event()
         self._cap: Any = None  # console.alarms.cap_alarms.CapAlarms, created on first CAP alert
+        self.maplink: Any = None  # console.alarms.maplink.AlarmMapLink, when the map room is there
         self._load_rules(rule_folders)
 
     # -- rules ------------------------------------------------------------------------------------------
@@ -338,7 +339,7 @@ class AlarmEngine:
         a.value = ch.value
         if ch.lat != a.lat or ch.lon != a.lon:
             self._place(a, ch.lat, ch.lon)
-        chattering = self._chatter(a, ch.t)
+        chattering = self._chatter(a, self.clock())
         if a.held:  # back before its held clear was released: nothing changed for the room
             a.held = False
             self._held.discard(a.id)
@@ -358,7 +359,7 @@ class AlarmEngine:
         self._active_by_rule[a.rule_id] = max(0, self._active_by_rule.get(a.rule_id, 0) - 1)
         if ch.value is not None:
             a.value = ch.value
-        chattering = self._chatter(a, ch.t)
+        chattering = self._chatter(a, self.clock())
         if chattering and a.state in (AlarmState.UNACK, AlarmState.ACKED):
             a.held = True
             self._held.add(a.id)
@@ -375,15 +376,18 @@ class AlarmEngine:
         return chattering
 
     def _announce(self, a: Alarm, t: int, chattering: bool, reactivated: bool = False) -> None:
+        """`t` is when the condition arose (data time); escalation and flood control count the room's
+        time (the engine clock), so a replay or a fast simulator cannot fool them."""
         """A transition into Unacknowledged-Active: a new episode for the room."""
         a.episode += 1
         a.raised_t = t
+        now = a.announced_ns = self.clock()
         a.acked_by, a.acked_t, a.acked_console, a.ack_note = "", 0, "", ""
         a.escalation = 0
-        self.escalation.schedule(a.id, a.priority, t, a.episode)
+        self.escalation.schedule(a.id, a.priority, now, a.episode)
         if chattering and reactivated:
             return  # a chattering alarm is annunciated once, then held with its indication
-        decision = self.policy.on_new_alarm(a.id, a.priority, a.area, t)
+        decision = self.policy.on_new_alarm(a.id, a.priority, a.area, now)
         a.first_out, a.cascade, a.grouped = decision.first_out, decision.cascade, decision.grouped
         for ev in decision.events:
             if ev.kind == "alarm":
@@ -703,7 +707,7 @@ class AlarmEngine:
                 )
                 self._annunciate(ev)
                 a.ann_seq = ev.seq  # sounds again, for the people it went up to
-            self.escalation.schedule(a.id, a.priority, a.raised_t, a.episode, level + 1)
+            self.escalation.schedule(a.id, a.priority, a.announced_ns, a.episode, level + 1)
 
     # -- other consoles ----------------------------------------------------------------------------------
     def apply_remote(self, items: Iterable[Any]) -> None:
@@ -793,10 +797,12 @@ class AlarmEngine:
             self._commit()
 
     def _remote_ack(self, a: Alarm, tr: AlarmTransition) -> None:
-        if not a.unacked and not a.acked_by and tr.t >= a.raised_t:  # ours lost in the database: theirs won
+        if (
+            not a.unacked and not a.acked_by and tr.t >= a.announced_ns
+        ):  # ours lost in the database: theirs won
             a.acked_by, a.acked_t, a.acked_console, a.ack_note = tr.operator, tr.t, tr.console, tr.note
             return
-        if a.unacked and tr.t >= a.raised_t:
+        if a.unacked and tr.t >= a.announced_ns:
             new = step(Status(a.state, a.active), Event.ACK, a.priority, tr.note or "remote acknowledgement")
             a.state, a.active, a.changed_t = new.state, new.active, tr.t
             a.acked_by, a.acked_t, a.acked_console, a.ack_note = tr.operator, tr.t, tr.console, tr.note
@@ -804,7 +810,7 @@ class AlarmEngine:
         # Already acknowledged (or an acknowledgement of an earlier episode): recorded, not applied twice.
         mine = (a.acked_t, a.acked_console, a.acked_by)
         theirs = (tr.t, tr.console, tr.operator)
-        if a.acked_by and tr.t >= a.raised_t and theirs[:2] < mine[:2]:
+        if a.acked_by and tr.t >= a.announced_ns and theirs[:2] < mine[:2]:
             a.acked_by, a.acked_t, a.acked_console, a.ack_note = tr.operator, tr.t, tr.console, tr.note
             late = mine
         else:
@@ -858,6 +864,7 @@ class AlarmEngine:
             lon=tr.lon,
             unit=rule.unit if rule else "",
             raised_t=tr.t,
+            announced_ns=tr.t,
             changed_t=tr.t,
             episode=1,
         )
@@ -1004,18 +1011,15 @@ class AlarmEngine:
             return best
 
     def banner(self) -> Alarm | None:
-        """The alarm the banner shows: highest priority unacknowledged and annunciated, newest first."""
+        """The alarm the banner shows: the highest-priority unacknowledged one (grouped in a flood or
+        not: grouping quiets the sound, never hides what is most urgent), escalated first, newest first."""
         with self._lock:
             best = None
             for a in self._alarms.values():
-                if (
-                    a.unacked
-                    and not a.grouped
-                    and (
-                        best is None
-                        or (a.priority, a.escalation, a.raised_t)
-                        > (best.priority, best.escalation, best.raised_t)
-                    )
+                if a.unacked and (
+                    best is None
+                    or (a.priority, a.escalation, a.announced_ns)
+                    > (best.priority, best.escalation, best.announced_ns)
                 ):
                     best = a
             return best.copy() if best else None
@@ -1035,6 +1039,12 @@ class AlarmEngine:
         if restore:
             self.restore_from_provider()
         self._unsubs.append(self.bus.subscribe("#", self.process, name="alarms", worker=True))
+        layers = self.services.get("maplayers")
+        if layers is not None and self.maplink is None:
+            from console.alarms.maplink import AlarmMapLink
+
+            self.maplink = AlarmMapLink(self, layers)
+            self._unsubs.append(self.bus.subscribe("alarm/#", self.maplink.refresh, name="alarms-map"))
         self._stop.clear()
         self._ticker = threading.Thread(target=self._tick_loop, name="alarms-ticker", daemon=True)
         self._ticker.start()
@@ -1048,6 +1058,11 @@ class AlarmEngine:
     def _tick_loop(self) -> None:
         while not self._stop.wait(self.config.tick_s):
             self.tick()
+            if self.maplink is not None:
+                try:
+                    self.maplink.refresh()
+                except Exception as exc:  # the map never takes the alarms down
+                    _once.error("maplink", "alarm map layer refresh failed: %r", exc)
 
     def stop(self) -> None:
         self._stop.set()

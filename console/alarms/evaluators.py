@@ -89,7 +89,7 @@ class CompositeEval:
         if want == self.active:
             return None
         self.active = want
-        return Change(self.rule, "", want, t, float(sum(1 for a in self.active_children.values() if a)))
+        return Change(self.rule, "", want, t, None)
 
     def _holds(self) -> bool:
         live = [max(a.values()) for a in self.active_children.values() if a]

@@ -237,6 +237,21 @@ def load_rule_files(folder: Path) -> tuple[list[Rule], list[str]]:
     return rules, errors
 
 
+# Which department answers for a band alarm of a topic (department rules set their own).
+TOPIC_DEPARTMENT = {
+    "air/station": "environment",
+    "water/gauge": "crisis",
+    "weather/station": "crisis",
+    "traffic/segment": "traffic",
+    "parking/lot": "traffic",
+    "energy/substation": "energy",
+    "energy/solar": "energy",
+    "vehicle/bus": "bus",
+    "vehicle/taxi": "taxi",
+    "vehicle/service": "services",
+}
+
+
 def band_rules(tr: Callable[..., str] | None = None) -> list[Threshold]:
     """Default threshold rules from the catalog's warn/alarm bands (warn → moderate, alarm → severe)."""
     rules = []
@@ -245,7 +260,8 @@ def band_rules(tr: Callable[..., str] | None = None) -> list[Threshold]:
         etypes.setdefault(etype, []).append(topic)
     for meta in known_signals():
         span = (meta.hi - meta.lo) if meta.hi is not None and meta.lo is not None else 0.0
-        deadband = round(span * 0.01, 6)
+        deadband = round(span * 0.03, 6)  # 3% of the range: a value wandering on a band does not chatter
+        delay = 2 * meta.sampling_s  # and must hold for two samples before it alarms or clears
         for topic in etypes.get(meta.etype, []):
             for band, prio, high, low in (
                 ("warn_hi", Priority.MODERATE, meta.warn_hi, None),
@@ -266,7 +282,10 @@ def band_rules(tr: Callable[..., str] | None = None) -> list[Threshold]:
                         high=high,
                         low=low,
                         deadband=deadband,
+                        on_delay_s=delay,
+                        off_delay_s=delay,
                         unit=meta.unit,
+                        department=TOPIC_DEPARTMENT.get(topic, ""),
                         title_fa=f"{meta.title_fa} {word_fa}",
                         title_en=f"{meta.title_en} {word_en}",
                         owner="catalog",
@@ -294,9 +313,14 @@ def render_message(rule: Rule, change: Change, language: str, fmt_number: Callab
             return template.format(**values)
         except (KeyError, IndexError, ValueError):
             pass  # a bad template never loses the alarm: fall back to the plain form
-    parts = [values["title"], values["name"]]
+    parts = [
+        values["name"] or values["title"]
+    ]  # the title has its own column; the message says where and how much
     if values["value"]:
-        parts.append(f"{values['value']} {values['unit']}".strip())
+        amount = f"{values['value']} {values['unit']}".strip()
+        parts.append(
+            amount + "\u200f" if language == "fa" and values["unit"] else amount
+        )  # RLM: unit stays put
     return " — ".join(p for p in parts if p)
 
 

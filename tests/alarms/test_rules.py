@@ -240,7 +240,7 @@ def test_shipped_rule_files_load():
 def test_band_rules_from_the_catalog():
     rules = {r.id: r for r in band_rules()}
     pm = rules["band.air/station.pm25.alarm_hi"]
-    assert pm.high == 55.5 and pm.priority is Priority.SEVERE and pm.deadband == 2.5
+    assert pm.high == 55.5 and pm.priority is Priority.SEVERE and pm.deadband == 7.5 and pm.on_delay_s == 20
     assert rules["band.traffic/segment.speed.warn_lo"].low == 20
 
 
@@ -259,7 +259,7 @@ def test_message_templates_fall_back_on_a_bad_template():
     out = []
     idx.evaluate("water/gauge", [reading(level=3.456, attrs={"name": "Gauge 1"})], out)
     assert render_message(rule, out[0], "en", lambda v, d: f"{v:.{d}f}") == "Gauge 1 at 3.46 m"
-    assert render_message(rule, out[0], "fa", lambda v, d: f"{v:.{d}f}") == "Water high — Gauge 1 — 3.46 m"
+    assert render_message(rule, out[0], "fa", lambda v, d: f"{v:.{d}f}") == "Gauge 1 — 3.46 m\u200f"
 
 
 def test_fence_grid_gives_the_same_answers_as_every_fence():
