@@ -12,7 +12,8 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from console.cli.commands import settings_from_args
+from console import i18n
+from console.cli.commands import demo_login, settings_from_args
 from console.cli.parser import CliError
 from console.core import Core
 from console.logsetup import setup_logging
@@ -23,6 +24,24 @@ log = logging.getLogger("rasad.snapshot")
 
 def _view_window(window, args):
     return window
+
+
+def _view_login(window, args):
+    from widgets.login import LoginDialog
+
+    dialog = LoginDialog(window.core.services["session"], window, name="sara")
+    dialog.password.setText("********")
+    dialog.error.setText(i18n.tr("login.failed"))
+    return dialog
+
+
+def _view_handover(window, args):
+    from widgets.login import HandoverDialog
+
+    dialog = HandoverDialog(window.core.services["session"], window)
+    dialog.name.setText("ali")
+    dialog.note.setPlainText("پمپ ۳ ایستگاه پردیسان در تعمیر است؛ هشدار سطح آب رودخانه تأیید شد.")
+    return dialog
 
 
 def _view_feeds(window, args):
@@ -103,6 +122,8 @@ VIEWS: dict[str, Callable] = {
     "map": _view_map,
     "alarms": _view_alarms,
     "plugin:": _view_plugin,
+    "login": _view_login,
+    "handover": _view_handover,
 }
 
 
@@ -153,6 +174,9 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     prepare_environment(offscreen=True)
     app = create_app(settings)
     core = Core(settings, load_plugins=not args.no_plugins)
+    session = core.services.get("session")
+    if session is not None:  # nobody to type a password offscreen: a marked demo session
+        session.auto_login = demo_login(args, settings)
     width, height = args.size
 
     async def body(window) -> int:

@@ -107,7 +107,8 @@ class AlarmEngine:
         self.bus = bus
         self.settings = settings
         self.config = config or load_alarm_config()
-        self.console = self.config.console or socket.gethostname()
+        # one name per console for the engine, the store and sync: --console / settings.console_id first
+        self.console = getattr(settings, "console_id", "") or self.config.console or socket.gethostname()
         self.clock = clock
         self.services = services if services is not None else {}
         self.city = city
