@@ -43,7 +43,7 @@ from console.alarms.escalation import Escalation
 from console.alarms.evaluators import Change
 from console.alarms.index import RuleIndex
 from console.alarms.rules import Rule, band_rules, iter_rules, load_rule_files, render_message
-from console.alarms.states import Event, IllegalTransition, NoteRequired, Status, step
+from console.alarms.states import HIDDEN_STATES, Event, IllegalTransition, NoteRequired, Status, step
 from console.geo import LocalProjection
 from console.logsetup import LogOnce
 from console.model import AlarmState, AlarmTransition, AuditEvent, Operator, Priority, Reading, Role, now_ns
@@ -150,6 +150,7 @@ class AlarmEngine:
         self._stop = threading.Event()
         self._cap: Any = None  # console.alarms.cap_alarms.CapAlarms, created on first CAP alert
         self.maplink: Any = None  # console.alarms.maplink.AlarmMapLink, when the map room is there
+        self.geofence_rules: Any = None  # drawn geofences as rules (console.alarms.geofence_rules)
         self._load_rules(rule_folders)
 
     # -- rules ------------------------------------------------------------------------------------------
@@ -853,7 +854,13 @@ class AlarmEngine:
             kind=rule.kind if rule else ("cap" if tr.alarm_id.startswith("cap:") else ""),
             priority=tr.priority,
             state=state,
-            active=state in (AlarmState.UNACK, AlarmState.ACKED),
+            # a hidden state does not say whether the condition is active: the state it came from does
+            active=state in (AlarmState.UNACK, AlarmState.ACKED)
+            or (
+                not before
+                and state in HIDDEN_STATES
+                and tr.from_state in (AlarmState.UNACK, AlarmState.ACKED)
+            ),
             title_fa=rule.title("fa") if rule else tr.message_fa,
             title_en=rule.title("en") if rule else tr.message_en,
             message_fa=tr.message_fa,
@@ -1040,6 +1047,12 @@ class AlarmEngine:
         if restore:
             self.restore_from_provider()
         self._unsubs.append(self.bus.subscribe("#", self.process, name="alarms", worker=True))
+        fences = self.services.get("geofences")
+        if fences is not None and hasattr(fences, "on_change") and self.geofence_rules is None:
+            from console.alarms.geofence_rules import GeofenceRules
+
+            self.geofence_rules = GeofenceRules(self, fences)
+            self._unsubs.append(self.geofence_rules.stop)
         layers = self.services.get("maplayers")
         if layers is not None and self.maplink is None:
             from console.alarms.maplink import AlarmMapLink

@@ -338,3 +338,41 @@ def test_annunciator_sounds_until_silenced_and_again_for_a_new_alarm(null_sink):
     assert steps[4] == ("quiet", False)  # silenced: sound only
     assert steps[6] == ("playing:severe", True)  # a new alarm sounds again
     assert steps[8] == ("quiet", False)  # acknowledged: quiet
+
+
+def test_drawn_geofences_become_rules(tmp_path, make_rig):
+    from console.geofences import GeofenceStore
+
+    store = GeofenceStore(path=tmp_path / "fences.geojson")
+    ring = [[50.87, 34.63], [50.89, 34.63], [50.89, 34.65], [50.87, 34.65], [50.87, 34.63]]
+    fid = store.add("Depot", {"type": "Polygon", "coordinates": [ring]}, operator="sara")
+    rig = make_rig(services={"geofences": store})
+    rig.engine.start(restore=False)
+    rule = {r.id: r for r in rig.engine.rules()}[f"geofence.{fid}"]
+    assert rule.owner == "geofences" and rule.topic == "vehicle/+" and "Depot" in rule.title_en
+    rig.engine.process("vehicle/taxi", [reading(topic="vehicle/taxi", entity="t1", lat=34.64, lon=50.88)])
+    assert rig.state(f"geofence.{fid}:t1") == "unack"
+    store.remove(fid)
+    assert f"geofence.{fid}" not in {r.id for r in rig.engine.rules()}
+    assert rig.state(f"geofence.{fid}:t1") == "normal"  # retired with its fence, journaled
+
+
+def test_cap_composer_builds_a_valid_bilingual_warning(qapp, alarm_core, corpus):  # noqa: F811
+    from console.alarms.cap import parse_cap, to_xml, validate_xsd
+    from widgets.alarm_dialogs import CapComposer
+
+    feed(
+        alarm_core,
+        reading(entity="g2", level=5.0, t_s=2, lat=QOM[0], lon=QOM[1], attrs={"name_fa": "سنجهٔ ۲"}),
+    )
+    alarm = alarm_core.services["alarms"].get("x:g2")
+    dlg = CapComposer(alarm, "منطقهٔ ۱", "crisis@qom.example")
+    assert dlg.severity.currentText() == "Extreme" and dlg.fields["fa-IR"]["event"].text() == "سیلاب"
+    dlg.fields["fa-IR"]["instruction"].setPlainText("از بستر رودخانه دور شوید.")
+    dlg.fields["en-US"]["instruction"].setPlainText("Keep away from the river bed.")
+    dlg.radius.setValue(2.5)
+    xml = to_xml(dlg.warning())
+    assert validate_xsd(xml, corpus / "cap/ibm-cap/CAP-v1.2.xsd") == []
+    back = parse_cap(xml).alerts[0]
+    assert [i.language for i in back.infos] == ["fa-IR", "en-US"]
+    assert back.infos[0].areas[0].desc == "منطقهٔ ۱" and back.infos[0].areas[0].circles[0][2] == 2.5
