@@ -222,30 +222,12 @@ def parse_cap(data: bytes, origin: str = "") -> CapDocument:
     elif ns == NS_ATOM and local == "feed":
         wrapper = "atom"
         for n, entry in enumerate(root.findall(f"{{{NS_ATOM}}}entry"), 1):
-            found = [
-                el
-                for el in entry.iter()
-                if _split(el.tag)[1] == "alert" and _split(el.tag)[0] in CAP_NAMESPACES
-            ]
-            if found:
-                inner += [(el, f"entry {n}") for el in found]
-            else:
-                entry_id = (entry.findtext(f"{{{NS_ATOM}}}id") or "").strip()
-                notes.append(
-                    f"entry {n} ({entry_id or 'no id'}) only links to its alert; not fetched (no network)"
-                )
+            entry_id = (entry.findtext(f"{{{NS_ATOM}}}id") or "").strip() or "no id"
+            _collect(entry, f"entry {n}", f"entry {n} ({entry_id})", inner, notes)
     elif ns == "" and local == "rss":
         wrapper = "rss"
         for n, item in enumerate(root.iter("item"), 1):
-            found = [
-                el
-                for el in item.iter()
-                if _split(el.tag)[1] == "alert" and _split(el.tag)[0] in CAP_NAMESPACES
-            ]
-            if found:
-                inner += [(el, f"item {n}") for el in found]
-            else:
-                notes.append(f"item {n} only links to its alert; not fetched (no network)")
+            _collect(item, f"item {n}", f"item {n}", inner, notes)
     else:
         where = f"namespace {ns!r}" if ns else "no namespace"
         raise CapError(
@@ -261,6 +243,17 @@ def parse_cap(data: bytes, origin: str = "") -> CapDocument:
         except CapError as exc:
             raise CapError(f"{where}: {exc}") from None
     return CapDocument(alerts, wrapper, notes)
+
+
+def _collect(container: ET.Element, where: str, label: str, inner: list, notes: list[str]) -> None:
+    """The CAP alerts inside one feed entry or item; an entry without one only links to its alert."""
+    found = [
+        el for el in container.iter() if _split(el.tag)[1] == "alert" and _split(el.tag)[0] in CAP_NAMESPACES
+    ]
+    if found:
+        inner += [(el, where) for el in found]
+    else:
+        notes.append(f"{label} only links to its alert; not fetched (no network)")
 
 
 class _Reader:

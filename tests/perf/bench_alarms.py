@@ -165,102 +165,56 @@ def make_readings(rng: random.Random, n: int) -> list[tuple[str, list[Reading]]]
             seq += 1
             t = T0 + seq * STEP_NS
             if topic == "air/station":
-                e = rng.randrange(1000)
                 spike = rng.random() < 0.002
-                vals = {
-                    "pm25": 200.0 if spike else rng.uniform(10, 90),
-                    "pm10": rng.uniform(20, 200),
-                    "no2": 30.0,
-                }
-                items.append(
-                    Reading(
-                        source="b",
-                        seq=seq,
-                        topic=topic,
-                        entity=f"aq{e}",
-                        etype="AirQualityObserved",
-                        t=t,
-                        values=vals,
-                    )
+                pm25 = 200.0 if spike else rng.uniform(10, 90)
+                entity, etype, values = (
+                    f"aq{rng.randrange(1000)}",
+                    "AirQualityObserved",
+                    {"pm25": pm25, "pm10": rng.uniform(20, 200), "no2": 30.0},
                 )
+                where = None
             elif topic == "water/gauge":
                 e = rng.randrange(1000)
-                items.append(
-                    Reading(
-                        source="b",
-                        seq=seq,
-                        topic=topic,
-                        entity=f"g{e}",
-                        etype="WaterObserved",
-                        t=t,
-                        # 2% of the gauges are in a flood, rising 1.5 m/h; the others wander by millimetres
-                        values={
-                            "level": 1.0 + (e % 50 == 0) * (t - T0) / NS / 2400 + rng.uniform(-0.002, 0.002)
-                        },
-                    )
-                )
+                # 2% of the gauges are in a flood, rising 1.5 m/h; the others wander by millimetres
+                level = 1.0 + (e % 50 == 0) * (t - T0) / NS / 2400 + rng.uniform(-0.002, 0.002)
+                entity, etype, values, where = f"g{e}", "WaterObserved", {"level": level}, None
             elif topic == "energy/substation":
-                e = rng.randrange(1000)
-                items.append(
-                    Reading(
-                        source="b",
-                        seq=seq,
-                        topic=topic,
-                        entity=f"s{e}",
-                        etype="Substation",
-                        t=t,
-                        values={"load": rng.gauss(50, 3), "voltage": 20.0},
-                    )
-                )
+                entity, etype, where = f"s{rng.randrange(1000)}", "Substation", None
+                values = {"load": rng.gauss(50, 3), "voltage": 20.0}
             elif topic == "vehicle/bus":
                 v = rng.randrange(400)
                 stop[v] = (stop[v] + 1) % len(routes[v])
                 lat, lon = routes[v][stop[v]]
-                lat, lon = lat + rng.gauss(0, 0.00005), lon + rng.gauss(0, 0.00005)  # GPS noise ~5 m
-                items.append(
-                    Reading(
-                        source="b",
-                        seq=seq,
-                        topic=topic,
-                        entity=f"bus{v}",
-                        etype="Vehicle",
-                        t=t,
-                        values={"speed": 30.0},
-                        lat=lat,
-                        lon=lon,
-                    )
-                )
+                where = (lat + rng.gauss(0, 0.00005), lon + rng.gauss(0, 0.00005))  # GPS noise ~5 m
+                entity, etype, values = f"bus{v}", "Vehicle", {"speed": 30.0}
             elif topic == "report/137":
-                spot = (
-                    rng.choice(hotspots)
-                    if rng.random() < 0.7
-                    else (CENTER[0] + rng.gauss(0, 0.02), CENTER[1] + rng.gauss(0, 0.02))
-                )
-                items.append(
-                    Reading(
-                        source="b",
-                        seq=seq,
-                        topic=topic,
-                        entity=f"r{seq}",
-                        etype="CitizenReport",
-                        t=t,
-                        attrs={"category": f"cat{rng.randrange(25)}"},
-                        lat=spot[0] + rng.gauss(0, 0.0015),
-                        lon=spot[1] + rng.gauss(0, 0.0015),
-                    )
-                )
+                far = (CENTER[0] + rng.gauss(0, 0.02), CENTER[1] + rng.gauss(0, 0.02))
+                spot = rng.choice(hotspots) if rng.random() < 0.7 else far
+                where = (spot[0] + rng.gauss(0, 0.0015), spot[1] + rng.gauss(0, 0.0015))
+                entity, etype, values = f"r{seq}", "CitizenReport", {}
             else:
-                items.append(
-                    Reading(
-                        source="b",
-                        seq=seq,
-                        topic=topic,
-                        entity=f"seg{rng.randrange(3000)}",
-                        etype="TrafficFlowObserved",
-                        t=t,
-                        values={"speed": 40.0},
-                    )
+                entity, etype, values, where = (
+                    f"seg{rng.randrange(3000)}",
+                    "TrafficFlowObserved",
+                    {"speed": 40.0},
+                    None,
                 )
+            attrs = {"category": f"cat{rng.randrange(25)}"} if topic == "report/137" else {}
+            lat, lon = where if where else (None, None)
+            items.append(
+                Reading(
+                    source="b",
+                    seq=seq,
+                    topic=topic,
+                    entity=entity,
+                    etype=etype,
+                    t=t,
+                    values=values,
+                    attrs=attrs,
+                    lat=lat,
+                    lon=lon,
+                )
+            )
         batches.append((topic, items))
     return batches
 
