@@ -89,6 +89,8 @@ class AlarmListWidget(QWidget):
         self.flood = QLabel(self)
         self.flood.setObjectName("alarmFlood")
         self.flood.setStyleSheet("color: #ffbe0b; font-weight: bold;")
+        self.flood.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # never widens the window
+        self.flood.setMinimumWidth(120)
         self.sound = QLabel(self)
         self.sound.setObjectName("alarmSound")
         self.prio_buttons: dict[Priority, QToolButton] = {}
@@ -105,13 +107,14 @@ class AlarmListWidget(QWidget):
         self.dept_box = QComboBox(self)
         self.search = QLineEdit(self)
         self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(80)
         for w in (self.state_box, self.district_box, self.dept_box):
             w.currentIndexChanged.connect(self._on_filter)
             filters.addWidget(w)
         self.search.textChanged.connect(self._on_filter)
         filters.addWidget(self.search, 1)
         head.addWidget(self.counts)
-        head.addWidget(self.flood)
+        head.addWidget(self.flood, 2)
         head.addWidget(self.sound)
         lay.addLayout(head)
 
@@ -217,6 +220,7 @@ class AlarmListWidget(QWidget):
                 )
                 parts.append(i18n.tr("alarms.flood.summary", n=f.grouped, detail=by))
             self.flood.setText(f"{MARK_GROUPED} " + "   ".join(parts))
+            self.flood.setToolTip(self.flood.text())
 
     def _show_sound(self, state: str) -> None:
         if state == "unavailable":
