@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -167,6 +168,12 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     if out.suffix.lower() != ".png":
         raise CliError(f"--out must be a .png file, not {out.name!r}")
     settings = settings_from_args(args)
+    scratch = None
+    if not getattr(args, "db", None):
+        # A snapshot is a rendering, not a shift: unless --db names a database, it runs on a
+        # throw-away one so its alarms and demo actions never land in the console's real journal.
+        scratch = tempfile.TemporaryDirectory(prefix="rasad-snapshot-")
+        settings = settings.with_overrides(db=f"sqlite:///{Path(scratch.name) / 'snapshot.db'}")
     overrides = getattr(view, "settings", None)  # a view may ask for settings (e.g. simulator speed)
     if overrides:
         settings = settings.with_overrides(**overrides)
@@ -191,4 +198,8 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
         print(f"wrote {out} ({w}x{h})")
         return 0
 
-    return run_qasync(app, lambda: async_with_console(core, body))
+    try:
+        return run_qasync(app, lambda: async_with_console(core, body))
+    finally:
+        if scratch is not None:
+            scratch.cleanup()
