@@ -24,9 +24,11 @@ import msgspec
 
 from console.catalog import signal_meta
 from console.health import FeedHealth, FeedState
+from console.logsetup import LogOnce
 from console.model import AuditEvent, Operator, Reading, Role, now_ns
 
 log = logging.getLogger(__name__)
+_once = LogOnce(log)
 NS = 1_000_000_000
 TOPIC_AUDIT = "audit/event"
 
@@ -257,6 +259,32 @@ class Department:
             if d.id == district_id:
                 return d.name(language)
         return fallback or district_id
+
+    def every(self, period_s: float, fn: Callable[[], None], name: str = "tick") -> None:
+        """Run `fn` every `period_s` seconds on a thread of its own until the plugin is deactivated
+        (upkeep that must not depend on a panel being on screen, e.g. map layers that age). A failure is
+        contained: logged once, kept in the plugin's FaultLog (shown on its panel), retried next time."""
+        stop = threading.Event()
+        where = f"{name} (every {period_s:g} s)"
+
+        def loop() -> None:
+            while not stop.wait(period_s):
+                try:
+                    fn()
+                except Exception as exc:
+                    if self.faults is not None:
+                        self.faults.note(where, exc)
+                    _once.error((self.name, name), "department %s: %s failed: %r", self.name, where, exc)
+
+        thread = threading.Thread(target=loop, name=f"dept:{self.name}:{name}", daemon=True)
+
+        def dispose() -> None:
+            stop.set()
+            if thread.is_alive() and thread is not threading.current_thread():
+                thread.join(timeout=2.0)
+
+        self.ctx.on_dispose(dispose)
+        thread.start()
 
     @property
     def faults(self) -> Any:

@@ -1,7 +1,8 @@
 """Containment for department panels: a plugin's panel can fail without taking anything else down.
 
 - `build_panel(spec, parent)` calls the plugin's factory; if it raises, an error card takes its place.
-- `PluginPanel` is the base class for plugin panels: `refresh()` runs on a timer and any exception
+- `PluginPanel` is the base class for plugin panels: `refresh()` runs on a timer while the panel is
+  on screen (and when it is shown) and any exception
   in it is shown on the panel itself (one line), logged once, and retried on the next tick. A panel
   that watches its plugin's `FaultLog` (`watch_faults`) also shows, for a minute, the last exception
   raised by the plugin's bus callbacks (its rule evaluation), which the bus has contained.
@@ -81,11 +82,20 @@ class PluginPanel(QWidget):
         self.body.setContentsMargins(6, 6, 6, 6)
         self.body.addWidget(self._error)
         self._timer = QTimer(self)
-        self._timer.timeout.connect(self.safe_refresh)
+        self._timer.timeout.connect(self._on_tick)
         self._timer.start(self.refresh_ms)
 
     def refresh(self) -> None:  # pragma: no cover - abstract
         """Redraw from core state; called on the GUI thread every `refresh_ms`."""
+
+    def _on_tick(self) -> None:
+        """Timed refreshes only while the panel is on screen (a dozen department tabs, one shown)."""
+        if self.isVisible():
+            self.safe_refresh()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        QTimer.singleShot(0, self, self._on_tick)  # up to date as soon as it is shown (after it is drawn once)
 
     def watch_faults(self, faults) -> None:
         """Show the plugin's contained callback failures (a console.plugins.FaultLog) on this panel."""

@@ -110,7 +110,6 @@ class TriagePanel(DepartmentPanel):
     def refresh(self) -> None:
         dept = self.department
         clusters = dept.clusters()
-        dept.update_layers(clusters)
         now = dept.clock.now()
         cases = self.desk.cases(include_done=True)
         open_cases = [c for c in cases if c.is_open]

@@ -3,12 +3,11 @@
 `CitizenDepartment` owns the `TriageDesk` (triage.py), feeds it from `report/137`, journals every
 operator action as an AuditEvent, keeps two map layers (open cases as pins coloured by urgency and
 pulsing when overdue; active cluster alarms as circles) and finds the reports behind each cluster
-alarm raised by this plugin's count-in-area rules (rules.toml).
+alarm raised by a count-in-area rule on report/137 (its own rules.toml, or the console's rule files).
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,6 @@ NAME = "citizen-137"
 PINS = "citizen-137.reports"
 CLUSTERS = "citizen-137.clusters"
 ACTIVE_STATES = ("unack", "acked")
-PIN_INTERVAL_S = 0.5
 
 
 def urgency_colour(urgency: int) -> str:
@@ -50,7 +48,6 @@ class CitizenDepartment(Department):
         self.desk = TriageDesk(self.config, self.clock, on_action=self._journal)
         self.pins = MapLayer(PINS, "گزارش‌های ۱۳۷ در دست بررسی", "137 reports in triage", z=35)
         self.cluster_layer = MapLayer(CLUSTERS, "خوشه‌های گزارش ۱۳۷", "137 report clusters", z=36)
-        self._pins_at = 0.0
 
     # -- wiring ----------------------------------------------------------------------------------------
     def activate(self, ctx: Any) -> None:
@@ -65,6 +62,7 @@ class CitizenDepartment(Department):
             for u in (4, 3, 2, 1)
         ]
         ctx.subscribe("report/137", self.on_reports, worker=True)  # intake never runs on the UI thread
+        self.every(1.0, self.update_layers, "map")  # pins age (overdue) and clusters come and go
         ctx.add_map_layer(self.pins, self.pins.title_fa, self.pins.title_en)
         ctx.add_map_layer(self.cluster_layer, self.cluster_layer.title_fa, self.cluster_layer.title_en)
         ctx.add_kpi(
@@ -91,12 +89,8 @@ class CitizenDepartment(Department):
         )
 
     def on_reports(self, topic: str, items: list[Any]) -> None:
-        """Bus callback (report/137, on its own worker thread): new cases, then the pins (≤ 2 per second)."""
+        """Bus callback (report/137, on its own worker thread): new cases (pins follow within a second)."""
         self.desk.on_reports(topic, items)
-        now = time.monotonic()
-        if now - self._pins_at >= PIN_INTERVAL_S:
-            self._pins_at = now
-            self.update_pins()
 
     def _journal(self, kind: str, subject: str, detail: dict[str, Any], operator: Operator) -> None:
         self.audit(kind, subject, detail, operator)
@@ -107,11 +101,12 @@ class CitizenDepartment(Department):
 
     # -- clusters --------------------------------------------------------------------------------------
     def clusters(self) -> list[Cluster]:
-        """Active cluster alarms of this plugin's rules with the open cases inside each circle."""
+        """Active cluster alarms over 137 reports (this plugin's rules and any other count rule on
+        report/137) with the open cases inside each circle."""
         engine = self.service("alarms")
         if engine is None:
             return []
-        rules = {r.id: r for r in self.rules}
+        rules = {r.id: r for r in engine.rules() if r.kind == "count" and r.topic == "report/137"}
         _version, alarms = engine.snapshot()
         out = []
         for a in alarms:

@@ -48,8 +48,6 @@ class DispatchConfig:
 @dataclass(frozen=True)
 class CapDefaults:
     expires_h: float = 6.0
-    sender_name_fa: str = ""
-    sender_name_en: str = ""
     instruction: dict[Priority, tuple[str, str]] = field(default_factory=dict)  # (fa, en)
 
 
@@ -103,8 +101,6 @@ def load_config(path: Path) -> CrisisConfig:
         dispatch=dispatch,
         cap=CapDefaults(
             expires_h=float(c.get("expires_h", 6.0)),
-            sender_name_fa=str(c.get("sender_name_fa", "")),
-            sender_name_en=str(c.get("sender_name_en", "")),
             instruction=instruction,
         ),
     )

@@ -5,17 +5,20 @@ point to a public warning (CAP). Reads the Qt-free CrisisDepartment once a secon
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from pathlib import Path
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
 from console import i18n
 from console.mapstyle import PRIORITY_COLOURS
 from console.model import Priority
+from console.roles import PermissionDenied
 from widgets.department_panel import Column, DepartmentPanel, Tile
 from widgets.records_table import RecordsTable
 
 from .overview import UNPLACED, Dispatch, Overview
 from .rules import AFFECTED, CrisisDepartment
-from .warning import cap_unavailable, may_publish
+from .warning import LANGUAGES, cap_unavailable, may_publish
 
 
 def _priority(value, row) -> str:
@@ -94,7 +97,7 @@ class CrisisPanel(DepartmentPanel):
             lambda: self.selected_alarm and self.show_alarm_on_map(self.selected_alarm)
         )
         self.cap_button = QPushButton(self.response)
-        self.cap_button.clicked.connect(self.open_cap_dialog)
+        self.cap_button.clicked.connect(self.compose_cap)
         self.cap_note = QLabel(self.response)
         self.cap_note.setWordWrap(True)
         self.cap_note.setStyleSheet("color: #d29922;")
@@ -195,9 +198,7 @@ class CrisisPanel(DepartmentPanel):
         a, lang = self.selected_alarm, i18n.lang()
         dispatch = self.department.nearest(a) if a is not None else None
         self.last_dispatch = dispatch
-        ov = getattr(self, "_overview", None)
-        if ov is not None:
-            self.department.update_layers(ov, a, dispatch)
+        self.department.update_dispatch(a, dispatch)
         if a is None:
             self.response_title.setText(i18n.tr("crisis.no_alarm_selected"))
             self.vehicles.set_rows([])
@@ -363,30 +364,70 @@ class CrisisPanel(DepartmentPanel):
         self.provenance.setText(text)
 
     # -- CAP -------------------------------------------------------------------------------------------
-    def _cap_state(self, alarm) -> None:
+    def cap_blocker(self, alarm) -> str:
+        """Why the selected alarm cannot become a public warning from here ("" when it can)."""
         operator = self.department.operator()
-        why = ""
         if alarm is None:
-            why = i18n.tr("crisis.cap.select_alarm")
-        elif not may_publish(operator):
-            why = i18n.tr("crisis.cap.needs_role", who=operator.name)
-        else:
-            why = cap_unavailable(self.department.service("alarms"))
-        self.cap_button.setEnabled(alarm is not None)
+            return i18n.tr("crisis.cap.select_alarm")
+        if not may_publish(operator):
+            return i18n.tr("crisis.cap.needs_role", who=operator.name)
+        return cap_unavailable(self.department.service("alarms"))
+
+    def _cap_state(self, alarm) -> None:
+        why = self.cap_blocker(alarm)
+        self.cap_button.setEnabled(not why)
         self.cap_note.setText(why)
 
     def open_cap_dialog(self):
-        """The warning composer for the selected alarm (a draft can be read by anyone; publishing is gated)."""
-        from .cap_dialog import CapDialog
+        """The alarm room's CAP composer for the selected alarm, filled with the crisis cell's draft
+        (districts its area touches, their residents, the instruction for its priority)."""
+        from widgets.alarm_dialogs import CapComposer
 
-        if self.selected_alarm is None:
+        alarm = self.selected_alarm
+        if alarm is None or self.cap_blocker(alarm):
             return None
         ov = getattr(self, "_overview", None) or self.department.overview()
-        dialog = CapDialog(
-            self.department, self.selected_alarm, self.department.draft(self.selected_alarm, ov), self
-        )
-        dialog.show()
+        draft = self.department.draft(alarm, ov)
+        engine = self.department.service("alarms")
+        dialog = CapComposer(alarm, self._district_text(alarm.district), engine.cap_sender(), self)
+        for lang, code in LANGUAGES.items():
+            for name, widget in dialog.fields[code].items():
+                text = draft.texts[lang].get(name, "")
+                if isinstance(widget, QPlainTextEdit):
+                    widget.setPlainText(text)
+                else:
+                    widget.setText(text)
+        for box, value in (
+            (dialog.severity, draft.severity),
+            (dialog.urgency, draft.urgency),
+            (dialog.certainty, draft.certainty),
+            (dialog.category, draft.category),
+        ):
+            box.setCurrentText(value)
+        if draft.circles:
+            dialog.radius.setValue(draft.circles[0][2])
+        dialog.hours.setValue(draft.expires_h)
         return dialog
+
+    def publish_from(self, dialog) -> Path | None:
+        """Publish what the composer holds, in the signed-in operator's name; errors stay on the dialog."""
+        from console.alarms.cap import CapError
+
+        try:
+            path = self.department.service("alarms").publish_cap(
+                dialog.warning(), self.department.operator(), dialog.reason.text()
+            )
+        except (CapError, PermissionDenied, OSError) as exc:
+            dialog.error.setText(str(exc))
+            return None
+        self.cap_note.setText(i18n.tr("crisis.cap.published", path=str(path)))
+        return path
+
+    def compose_cap(self) -> None:
+        dialog = self.open_cap_dialog()
+        while dialog is not None and dialog.exec():
+            if self.publish_from(dialog) is not None:
+                return
 
     def show_alarm_on_map(self, alarm) -> bool:
         """Pan the map to an alarm: its feature in a map layer, else its entity, else its district."""

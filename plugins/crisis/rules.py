@@ -59,6 +59,7 @@ class CrisisDepartment(Department):
     def activate(self, ctx: Any) -> None:
         super().activate(ctx)  # strings.toml, rules.toml (composite confirmations)
         ctx.subscribe("alarm/transition", self.on_transitions)
+        self.every(1.0, self.update_affected, "map")  # the affected districts follow the alarms, panel or not
         ctx.add_map_layer(self.affected_layer, self.affected_layer.title_fa, self.affected_layer.title_en)
         ctx.add_map_layer(self.dispatch_layer, self.dispatch_layer.title_fa, self.dispatch_layer.title_en)
         ctx.add_kpi(
@@ -143,7 +144,11 @@ class CrisisDepartment(Department):
         return getattr(getattr(self.ctx, "settings", None), "timezone", "") or "Asia/Tehran"
 
     # -- map -------------------------------------------------------------------------------------------
-    def update_layers(self, overview: Overview, alarm: Any = None, dispatch: Dispatch | None = None) -> None:
+    def update_affected(self, overview: Overview | None = None) -> None:
+        """Affected districts on the map, shaded by their highest priority."""
+        overview = overview or self.overview()
+        if overview is None:
+            return
         city = self.city()
         lang = i18n.lang()
         feats = []
@@ -168,6 +173,9 @@ class CrisisDepartment(Department):
                 )
             )
         self.affected_layer.replace(feats)
+
+    def update_dispatch(self, alarm: Any = None, dispatch: Dispatch | None = None) -> None:
+        """The nearest vehicles to the selected alarm, joined to it on the map (none: cleared)."""
         self.dispatch_layer.replace(self._dispatch_features(alarm, dispatch))
 
     def _dispatch_features(self, alarm: Any, dispatch: Dispatch | None) -> list[MapFeature]:

@@ -1,11 +1,11 @@
-"""Public warnings (CAP 1.2) composed from an alarm, Qt-free.
+"""Public warnings (CAP 1.2) drafted from an alarm, Qt-free.
 
-`draft_from_alarm` writes a first draft in Persian and English from the alarm, the districts it
-affects and their population; the operator edits every text. Publishing needs the `cap.publish`
-role (crisis manager) and a reason, and goes through the alarm room's CAP exporter
-(`console.alarms.cap` + `AlarmEngine.publish_cap`, which writes CAP 1.2 XML, checks it and journals
-a `cap-publish` AuditEvent). Where that exporter is not installed, `cap_unavailable` says so and
-nothing pretends to publish.
+`draft_from_alarm` writes a first draft in Persian and English from the alarm, the districts its area
+touches and their residents, with the instruction for its priority; the crisis panel opens the alarm
+room's CAP composer (widgets/alarm_dialogs.CapComposer) filled with it, the operator edits every text,
+and publishing goes through the alarm room's exporter (`AlarmEngine.publish_cap`: the `cap.publish`
+role, a reason, CAP 1.2 XML checked by re-import, a `cap-publish` AuditEvent). `cap_unavailable` says
+why a console cannot publish (no engine or no exporter) so nothing pretends to.
 """
 
 from __future__ import annotations
@@ -13,35 +13,14 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from console import i18n
 from console.model import Operator, Priority
-from console.roles import allowed, require
+from console.roles import allowed
 
 from .overview import CrisisConfig, Overview
 
-# CAP 1.2 enumerations offered to the operator (the exporter validates them again).
-URGENCY = ("Immediate", "Expected", "Future", "Past", "Unknown")
-SEVERITY = ("Extreme", "Severe", "Moderate", "Minor", "Unknown")
-CERTAINTY = ("Observed", "Likely", "Possible", "Unlikely", "Unknown")
-CATEGORY = (
-    "Geo",
-    "Met",
-    "Safety",
-    "Security",
-    "Rescue",
-    "Fire",
-    "Health",
-    "Env",
-    "Transport",
-    "Infra",
-    "CBRNE",
-    "Other",
-)
-RESPONSE = ("Shelter", "Evacuate", "Prepare", "Execute", "Avoid", "Monitor", "Assess", "AllClear", "None")
-TEXT_FIELDS = ("event", "headline", "description", "instruction", "area_desc", "sender_name")
 LANGUAGES = {"fa": "fa-IR", "en": "en-US"}
 MIN_RADIUS_M = 500.0
 
@@ -53,7 +32,6 @@ class WarningDraft:
     urgency: str = "Immediate"
     certainty: str = "Observed"
     category: str = "Safety"
-    response: str = "Monitor"
     expires_h: float = 6.0
     texts: dict[str, dict[str, str]] = field(default_factory=dict)  # "fa"/"en" -> field -> text
     circles: list[tuple[float, float, float]] = field(default_factory=list)  # (lat, lon, radius km)
@@ -86,7 +64,6 @@ def draft_from_alarm(
     draft = WarningDraft(
         alarm_id=alarm.id,
         severity=prio.cap_severity,
-        response="Avoid" if prio >= Priority.SEVERE else "Monitor",
         expires_h=config.cap.expires_h,
     )
     people = sum(d.population for d in named)
@@ -109,7 +86,6 @@ def draft_from_alarm(
             ),
             "instruction": instruction[0] if lang == "fa" else instruction[1],
             "area_desc": names or alarm.title(lang),
-            "sender_name": config.cap.sender_name_fa if lang == "fa" else config.cap.sender_name_en,
         }
     if alarm.geometry and alarm.geometry.get("type") == "Polygon":
         draft.polygons = [[(lat, lon) for lon, lat in ring] for ring in alarm.geometry["coordinates"][:1]]
@@ -132,43 +108,3 @@ def cap_unavailable(engine: Any) -> str:
 
 def may_publish(operator: Operator) -> bool:
     return allowed(operator, "cap.publish")
-
-
-def build_alert(draft: WarningDraft, sender: str, sent_ns: int, tz: str = "Asia/Tehran") -> Any:
-    """The CAP alert (console.alarms.cap.CapAlert) for a complete draft."""
-    from console.alarms import cap
-
-    texts = [
-        cap.WarningText(language=LANGUAGES[lang], **{k: draft.texts[lang].get(k, "") for k in TEXT_FIELDS})
-        for lang in LANGUAGES
-    ]
-    area = cap.CapArea(
-        desc=draft.texts["fa"].get("area_desc", ""), polygons=draft.polygons, circles=draft.circles
-    )
-    return cap.compose_warning(
-        sender=sender,
-        texts=texts,
-        severity=draft.severity,
-        urgency=draft.urgency,
-        certainty=draft.certainty,
-        categories=(draft.category,),
-        response_types=(draft.response,),
-        sent=sent_ns,
-        expires=sent_ns + int(draft.expires_h * 3600 * 1_000_000_000),
-        areas=[area],
-        note=f"alarm {draft.alarm_id}",
-        tz=tz,
-    )
-
-
-def publish(engine: Any, draft: WarningDraft, operator: Operator, reason: str, sent_ns: int, tz: str) -> Path:
-    """Check the role, the reason and the draft, then hand the alert to the alarm room's exporter."""
-    require(operator, "cap.publish", reason)
-    why = cap_unavailable(engine)
-    if why:
-        raise RuntimeError(why)
-    problems = draft.problems()
-    if problems:
-        raise ValueError("; ".join(problems))
-    alert = build_alert(draft, engine.cap_sender(), sent_ns, tz)
-    return engine.publish_cap(alert, operator, reason)

@@ -138,12 +138,13 @@ def test_activate_then_deactivate_leaves_nothing_behind(plugin, city_core, monke
 
 @pytest.mark.gui
 @pytest.mark.parametrize("plugin", PLUGIN_NAMES)
-def test_a_panel_whose_refresh_raises_is_contained(plugin, qapp, city_core, monkeypatch):
+def test_a_panel_whose_refresh_raises_is_contained(plugin, qapp, qtbot, city_core, monkeypatch):
     from widgets.departments import DepartmentTabs
     from widgets.plugin_panel import PluginPanel
 
     core = city_core([plugin])
     tabs = DepartmentTabs(core.plugins)
+    qtbot.addWidget(tabs)
     panels = {spec.plugin: w for spec, w in tabs._pages.values() if hasattr(spec, "plugin")}
     panel = panels[plugin]
     assert isinstance(panel, PluginPanel), (
@@ -160,12 +161,11 @@ def test_a_panel_whose_refresh_raises_is_contained(plugin, qapp, city_core, monk
     monkeypatch.undo()
     panel.safe_refresh()  # recovers on the next tick
     assert panel.last_error == "" and panel._error.isHidden()
-    tabs.close()
 
 
 @pytest.mark.gui
 @pytest.mark.parametrize("plugin", PLUGIN_NAMES)
-def test_a_plugin_whose_rule_evaluation_raises_is_contained(plugin, qapp, city_core, monkeypatch):
+def test_a_plugin_whose_rule_evaluation_raises_is_contained(plugin, qapp, qtbot, city_core, monkeypatch):
     """Every callback the plugin subscribes raises: the bus contains it, the plugin's panel says so,
     a neighbour keeps receiving, the console keeps running."""
     from widgets.departments import DepartmentTabs
@@ -194,6 +194,7 @@ def test_a_plugin_whose_rule_evaluation_raises_is_contained(plugin, qapp, city_c
     neighbour: list = []
     core.bus.subscribe("#", lambda topic, items: neighbour.extend(items), name="neighbour")
     tabs = DepartmentTabs(core.plugins)
+    qtbot.addWidget(tabs)
     panel = next(w for spec, w in tabs._pages.values() if getattr(spec, "plugin", "") == plugin)
     armed.set()
     for pattern in patterns:
@@ -217,7 +218,6 @@ def test_a_plugin_whose_rule_evaluation_raises_is_contained(plugin, qapp, city_c
     core.bus.publish("alarm/transition", "still alive")  # the bus keeps delivering
     core.bus.flush()
     assert neighbour[-1] == "still alive"
-    tabs.close()
 
 
 def test_every_plugin_folder_is_listed():

@@ -9,7 +9,7 @@ import pytest
 
 from console.model import AuditEvent, Operator, Reading, Role
 from console.store import journal
-from tests.plugins.conftest import START_NS, feed, folder
+from tests.plugins.conftest import START_NS, folder
 
 triage = importlib.import_module("plugins.citizen-137.triage")
 NS = 1_000_000_000
@@ -208,37 +208,3 @@ def test_operator_actions_publish_audit_events_on_the_bus(city_core):
         "report-close",
     ]
     assert store.verify_journal().ok
-
-
-def test_earthquake_reports_cluster_into_alarms_with_the_reports_behind_them(earthquake_core):
-    dept = importlib.import_module("plugins.citizen-137").plugin.department
-    assert len(dept.desk) > 100  # the scenario floods 137
-    clusters = dept.clusters()
-    kinds = {c.alarm.rule_id for c in clusters}
-    assert {"c137.cluster.building_damage", "c137.cluster.trapped_people", "c137.cluster.gas_leak"} <= kinds
-    assert all(c.alarm.district == "d6" for c in clusters)  # around the epicentre in the south
-    for c in clusters:
-        assert len(c.cases) >= c.alarm.value * 0.5 and all(x.category == c.category for x in c.cases)
-    assert all(c.alarm.department == "citizen-137" for c in clusters)
-    dept.update_layers(clusters)
-    assert len(dept.pins) == len(dept.desk.cases()) and len(dept.cluster_layer) == len(clusters)
-    overdue = [f for f in dept.pins.features() if f.style.pulse]
-    assert overdue and all(dept.desk.overdue(dept.desk.get(f.id)) for f in overdue)
-
-
-def test_flood_reports_cluster_near_the_rising_gauges(city_core):
-    core = city_core(["citizen-137"])
-    feed(core, "flood", 900, vehicles=50)
-    clusters = importlib.import_module("plugins.citizen-137").plugin.department.clusters()
-    assert clusters and {c.alarm.rule_id for c in clusters} == {"c137.cluster.flooding"}
-    assert {c.alarm.district for c in clusters} <= {"d5", "d6", "d7"}  # the south-west river bed
-
-
-def test_calm_day_stays_quiet(city_core):
-    core = city_core(["citizen-137"])
-    counts = feed(core, "calm", 1800, vehicles=50)
-    dept = importlib.import_module("plugins.citizen-137").plugin.department
-    assert counts.get("report/137", 0) == dept.desk.received > 0  # the usual trickle arrives ...
-    assert dept.clusters() == []  # ... and no cluster alarm
-    _v, alarms = core.services["alarms"].snapshot()
-    assert not [a for a in alarms if a.rule_id.startswith("c137.")]

@@ -103,29 +103,49 @@ def test_crisis_panel_shows_alarms_vehicles_and_gates_the_public_warning(
     assert rows and rows[0]["priority"] == 4  # the most urgent first
     assert panel.selected_alarm.id == rows[0]["entity"] and panel.vehicles.model_.rowCount() > 0
     assert panel.following_top  # until the operator picks one, the most urgent alarm is shown
-    panel.alarms.selectRow(3)  # the operator picks another: the panel stays with it
     chosen = panel.alarms.row_at(3)["entity"]
+    panel.alarms.select_key(chosen)  # the operator picks another: the panel stays with it
     panel.safe_refresh()
     assert not panel.following_top and panel.selected_alarm.id == chosen
     neighbour = next(d for d in dept_overview(earthquake_core).districts if d.id)
     row = panel._district_row(type(neighbour)(neighbour.id, "x", "x", 1000, affected=True))
     assert row["_colour"]  # affected without an alarm of its own: drawn at the affecting priority
     assert panel.tables["districts"][0].model_.rowCount() >= 8
+    # an operator without the crisis-manager role cannot publish a public warning
+    assert not panel.cap_button.isEnabled() and panel.open_cap_dialog() is None
     assert "crisis-manager" in panel.cap_note.text() or "مدیر بحران" in panel.cap_note.text()
-    dialog = panel.open_cap_dialog()
-    qtbot.addWidget(dialog)
-    assert dialog.editors[("fa", "headline")].text() and dialog.editors[("en", "headline")].text()
-    assert not dialog.publish_button.isEnabled()
-    assert any("crisis-manager" in b or "مدیر بحران" in b for b in dialog.blockers())
+
+
+def test_crisis_manager_publishes_a_public_warning_through_the_alarm_rooms_composer(
+    qapp, qtbot, earthquake_core, corpus, monkeypatch
+):
+    from console.alarms.cap import parse_cap, validate_xsd
 
     dept = importlib.import_module("plugins.crisis").plugin.department
     chief = Operator("maryam", roles=frozenset({Role.CRISIS_MANAGER}))
     monkeypatch.setattr(dept, "operator", lambda: chief)
-    dialog.reason.setText("earthquake: people trapped")
-    blockers = dialog.blockers()
-    assert not any("crisis-manager" in b or "مدیر بحران" in b for b in blockers)
-    cap_missing = importlib.util.find_spec("console.alarms.cap") is None
-    assert bool(blockers) == cap_missing and dialog.publish_button.isEnabled() == (not cap_missing)
-    dialog.editors[("en", "headline")].setText("")
-    assert "en: headline is empty" in dialog.blockers()
-    dialog.close()
+    seen: list[AuditEvent] = []
+    earthquake_core.bus.subscribe("audit/event", lambda topic, items: seen.extend(items))
+    panel = panel_of(earthquake_core, "crisis")
+    qtbot.addWidget(panel)
+    panel.safe_refresh()
+    rows = panel.alarms.model_.rows
+    trapped = next(r["entity"] for r in rows if r["entity"].startswith("c137.cluster.trapped"))
+    panel.alarms.select_key(trapped)
+    assert panel.selected_alarm.id == trapped and panel.cap_button.isEnabled() and panel.cap_note.text() == ""
+    dialog = panel.open_cap_dialog()
+    qtbot.addWidget(dialog)
+    fa, en = dialog.fields["fa-IR"], dialog.fields["en-US"]
+    assert "منطقهٔ ۶" in fa["headline"].text() and "District 6" in en["headline"].text()
+    assert "Residents" in en["description"].toPlainText() and fa["instruction"].toPlainText()
+    assert dialog.severity.currentText() == "Extreme" and dialog.radius.value() == 0.6
+    assert panel.publish_from(dialog) is None and "reason" in dialog.error.text()  # the engine wants a reason
+    dialog.reason.setText("people trapped after the earthquake")
+    path = panel.publish_from(dialog)
+    xml = path.read_bytes()
+    alert = parse_cap(xml).alerts[0]
+    assert [i.language for i in alert.infos] == ["fa-IR", "en-US"] and alert.infos[0].severity == "Extreme"
+    assert alert.infos[0].areas[0].circles[0][2] == 0.6
+    assert validate_xsd(xml, corpus / "cap" / "ibm-cap" / "CAP-v1.2.xsd") == []  # OASIS CAP 1.2 schema
+    earthquake_core.bus.flush()
+    assert any(e.kind == "cap-publish" and e.operator == "maryam" for e in seen)

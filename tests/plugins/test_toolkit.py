@@ -80,7 +80,7 @@ def test_keyed_table_keeps_the_selection_and_announces_only_real_changes(qapp, q
     heard: list = []
     table.sig_selected.connect(heard.append)
     table.set_rows([{"id": "a", "n": 1}, {"id": "b", "n": 2}, {"id": "c", "n": 3}])
-    table.selectRow(1)  # the operator picks b
+    table.select_key("b")  # the operator picks b
     assert heard[-1]["id"] == "b"
     heard.clear()
     table.set_rows(
