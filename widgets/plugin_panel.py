@@ -95,7 +95,9 @@ class PluginPanel(QWidget):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        QTimer.singleShot(0, self, self._on_tick)  # up to date as soon as it is shown (after it is drawn once)
+        QTimer.singleShot(
+            0, self, self._on_tick
+        )  # up to date as soon as it is shown (after it is drawn once)
 
     def watch_faults(self, faults) -> None:
         """Show the plugin's contained callback failures (a console.plugins.FaultLog) on this panel."""
