@@ -303,6 +303,8 @@ class SignalInfo:
     source: str
     meta: SignalMeta
     ring: Ring = field(repr=False)
+    label_fa: str = ""  # the entity's name for people (from the reading's attrs), if the feed gave one
+    label_en: str = ""
 
     @property
     def version(self) -> int:
@@ -388,6 +390,7 @@ class SeriesStore:
                 etype=first.etype,
                 topic=topic or first.topic,
                 source=first.source,
+                attrs=first.attrs,
             )
             if info is None:
                 continue
@@ -436,6 +439,7 @@ class SeriesStore:
         topic: str,
         source: str,
         meta: SignalMeta | None = None,
+        attrs: dict[str, Any] | None = None,
     ) -> SignalInfo | None:
         with self._lock:
             info = self._signals.get(sig)
@@ -454,7 +458,20 @@ class SeriesStore:
                 budget=self._budget,
                 gap_ns=int(meta.stale_after_s * NS),
             )
-            info = SignalInfo(sig, entity, key, etype or meta.etype, topic, source, meta, ring)
+            attrs = attrs or {}
+            name = str(attrs.get("name") or "")
+            info = SignalInfo(
+                sig,
+                entity,
+                key,
+                etype or meta.etype,
+                topic,
+                source,
+                meta,
+                ring,
+                label_fa=str(attrs.get("name_fa") or name),
+                label_en=str(attrs.get("name_en") or name),
+            )
             self._signals = {**self._signals, sig: info}  # readers keep iterating the old dict
             return info
 
@@ -468,11 +485,12 @@ class SeriesStore:
         source: str = "",
         topic: str = "",
         meta: SignalMeta | None = None,
+        attrs: dict[str, Any] | None = None,
     ) -> int:
         """Direct append (generated test data, replay tools); creates the signal on first use."""
         entity, _, key = signal.rpartition("/")
         info = self._signals.get(signal) or self._register(
-            signal, entity=entity, key=key, etype=etype, topic=topic, source=source, meta=meta
+            signal, entity=entity, key=key, etype=etype, topic=topic, source=source, meta=meta, attrs=attrs
         )
         if info is None:
             return 0

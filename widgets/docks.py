@@ -28,7 +28,9 @@ def make_alarms(core: Core, parent: QWidget) -> QWidget:
 
 
 def make_charts(core: Core, parent: QWidget) -> QWidget:
-    return PlaceholderWidget("placeholder.charts", parent)
+    from widgets.chart_panel import make_chart_panel
+
+    return make_chart_panel(core, parent)
 
 
 def make_feeds(core: Core, parent: QWidget) -> QWidget:

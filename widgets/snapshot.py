@@ -25,7 +25,13 @@ def _view_window(window, args):
     return window
 
 
-VIEWS: dict[str, Callable] = {"window": _view_window}
+def _view_charts(window, args):
+    from widgets.chart_panel import snapshot_view
+
+    return snapshot_view(window, args)
+
+
+VIEWS: dict[str, Callable] = {"window": _view_window, "charts": _view_charts}
 
 
 def resolve_view(name: str) -> Callable:

@@ -32,6 +32,22 @@ def seconds_arg(text: str) -> float:
     return v
 
 
+def points_arg(text: str) -> int:
+    try:
+        v = int(float(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"points must be a number like 1e7, not {text!r}") from None
+    if not (2 <= v <= 200_000_000):
+        raise argparse.ArgumentTypeError(f"points {text} out of range (2 .. 2e8)")
+    return v
+
+
+def charts_arg(text: str) -> int:
+    if not text.strip().isdigit() or not (1 <= int(text) <= 48):
+        raise argparse.ArgumentTypeError(f"charts must be a whole number from 1 to 48, not {text!r}")
+    return int(text)
+
+
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lang", choices=["fa", "en"], help="interface language (default: fa, from settings)")
     p.add_argument("--operator", help="operator name shown in the status bar")
@@ -78,7 +94,14 @@ def build_parser() -> argparse.ArgumentParser:
     snap.add_argument(
         "--seconds", type=seconds_arg, default=2.0, help="run this long before the shot (default 2)"
     )
-    snap.add_argument("--view", default="window", help="what to capture: window (default)")
+    snap.add_argument("--view", default="window", help="what to capture: window (default), charts")
+    snap.add_argument(
+        "--points",
+        type=points_arg,
+        help="charts view: draw GENERATED test data (labelled so on the image), N points in the first "
+        "series, up to 1e6 in the others",
+    )
+    snap.add_argument("--charts", type=charts_arg, help="charts view: number of charts in the grid (1..48)")
     snap.add_argument("--large-type", action="store_true", default=None, help="large type for the video wall")
 
     plugins = sub.add_parser(
