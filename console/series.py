@@ -139,6 +139,9 @@ class Ring:
         self.dropped_late = 0
         self.dropped_budget = 0
         self.gaps = 0
+        # bumped whenever samples already published change (late merge, release): incremental
+        # consumers (console.chart_data) must start over; plain appends never bump it
+        self.rewrites = 0
 
     # -- reading -----------------------------------------------------------------------------------
     @property
@@ -281,6 +284,7 @@ class Ring:
         nt, nv = np.empty(2 * cap, np.int64), np.empty(2 * cap, np.float64)
         nt[: len(mt)] = mt
         nv[: len(mv)] = mv
+        self.rewrites += 1
         self._state = (nt, nv, 0, len(mt), ver + 1)
         self.appended += len(t)
 
@@ -288,6 +292,7 @@ class Ring:
         with self._lock:
             if self._budget is not None:
                 self._budget.give(2 * self.capacity)
+            self.rewrites += 1
             self._state = (np.empty(0, np.int64), np.empty(0, np.float64), 0, 0, self._state[4] + 1)
 
 

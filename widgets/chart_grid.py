@@ -215,6 +215,10 @@ class ChartGrid(QWidget):
             self.charts[0].vb.setXRange((t0 - self.origin_ns) / NS, (t1 - self.origin_ns) / NS, padding=0)
         self._range = (t0, t1)
         drawn = sum(chart.redraw(t0, t1, now, force=force) for chart in self.charts)
+        for chart in self.charts:
+            # apply the new ranges now: pyqtgraph would defer this to the paint, whose item moves
+            # then schedule a second full paint of every plot
+            chart.vb.updateMatrix()
         self.frames += 1
         return drawn
 

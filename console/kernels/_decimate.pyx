@@ -63,9 +63,10 @@ cdef void _index_bins(const double *y, Py_ssize_t n, Py_ssize_t nb, int64_t *out
                       int nt) noexcept nogil:
     """MinMax (per_bin=2) or M4 (per_bin=4) over tsdownsample's index bins, written straight to out."""
     cdef double block = <double>(n - 1) / <double>nb
-    cdef Py_ssize_t i
+    cdef Py_ssize_t i, chunk = max(1, nb // (8 * nt))
     cdef int64_t s, e
-    for i in prange(nb, num_threads=nt, schedule="static"):
+    # dynamic chunks: a thread preempted by a neighbour on a shared machine delays one chunk, not half
+    for i in prange(nb, num_threads=nt, schedule="dynamic", chunksize=chunk):
         s = 0 if i == 0 else <int64_t>(block * <double>i) + 1
         e = <int64_t>(block * <double>(i + 1)) + 1
         if per_bin == 2:
@@ -78,8 +79,8 @@ cdef void _index_bins(const double *y, Py_ssize_t n, Py_ssize_t nb, int64_t *out
 
 cdef void _value_bins(const double *y, const int64_t *starts, const int64_t *ends, Py_ssize_t nb,
                       int64_t *lo, int64_t *hi, int nt) noexcept nogil:
-    cdef Py_ssize_t k
-    for k in prange(nb, num_threads=nt, schedule="dynamic", chunksize=16):
+    cdef Py_ssize_t k, chunk = max(1, nb // (8 * nt))
+    for k in prange(nb, num_threads=nt, schedule="dynamic", chunksize=chunk):
         _bin(y, starts[k], ends[k], &lo[k], &hi[k])
 
 
@@ -112,6 +113,25 @@ def _binned(x, y, n_out, threads, int per_bin):
     if per_bin == 2:
         return prep.assemble_bins(starts, ends, [lo, hi], 2)
     return prep.assemble_bins(starts, ends, [starts, lo, hi, ends - 1], 4)
+
+
+def bin_minmax(y, starts, ends, *, threads=None):
+    y = prep.as_y(y)
+    starts, ends = prep.as_bins(starts, ends, len(y))
+    cdef Py_ssize_t nb = len(starts)
+    lo = np.empty(nb, dtype=np.int64)
+    hi = np.empty(nb, dtype=np.int64)
+    if nb == 0:
+        return lo, hi
+    cdef int nt = prep.thread_count(int(ends[nb - 1] - starts[0]), threads)
+    cdef const double[::1] yv = y
+    cdef const int64_t[::1] sv = starts
+    cdef const int64_t[::1] ev = ends
+    cdef int64_t[::1] lv = lo
+    cdef int64_t[::1] hv = hi
+    with nogil:
+        _value_bins(&yv[0], &sv[0], &ev[0], nb, &lv[0], &hv[0], nt)
+    return lo, hi
 
 
 def minmax(x, y, n_out, *, threads=None):
@@ -232,6 +252,35 @@ def lttb(x, y, n_out, *, threads=None):
 
 
 def minmax_lttb(x, y, n_out, ratio=4, *, threads=None):
-    return prep.minmax_lttb(
-        x, y, n_out, ratio, minmax=lambda xx, yy, k: minmax(xx, yy, k, threads=threads), lttb=_lttb
-    )
+    if x is not None:
+        return prep.minmax_lttb(
+            x, y, n_out, ratio, minmax=lambda xx, yy, k: minmax(xx, yy, k, threads=threads), lttb=_lttb
+        )
+    # without x, the whole MinMax stage runs in C into one index array (no Python in between)
+    y = prep.as_y(y)
+    n_out = prep.check_n_out(n_out, minimum=3)
+    ratio = prep.check_ratio(ratio)
+    cdef Py_ssize_t n = len(y)
+    if n // n_out <= ratio:
+        return _lttb(None, y, n_out)
+    cdef Py_ssize_t inner = n_out * ratio // 2 * 2, m = n - 2, k
+    if inner >= m:
+        idx = np.arange(n, dtype=np.int64)
+    else:
+        idx = np.empty(inner + 2, dtype=np.int64)
+        ov = idx
+        yv = y
+        nt = prep.thread_count(m, threads)
+        _minmax_inner(yv, ov, m, inner, nt)
+    return idx[_lttb(idx, y[idx], n_out)]
+
+
+cdef void _minmax_inner(const double[::1] yv, int64_t[::1] ov, Py_ssize_t m, Py_ssize_t inner, int nt):
+    """MinMax of y[1:n-1] into ov[1:-1] (as indices into y), with ov[0] = 0 and ov[-1] = n - 1."""
+    cdef Py_ssize_t k
+    with nogil:
+        _index_bins(&yv[1], m, inner // 2, &ov[1], 2, nt)
+        for k in range(1, inner + 1):
+            ov[k] += 1
+        ov[0] = 0
+        ov[inner + 1] = m + 1

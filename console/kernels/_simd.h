@@ -390,26 +390,16 @@ static int rasad_have_avx2(void) { return 0; }
 
 static double rasad_nansum_scalar(const double *y, rasad_idx n, rasad_idx *count)
 {
-    double s0 = 0.0, s1 = 0.0;
-    rasad_idx c = 0, i = 0;
-    for (; i + 2 <= n; i += 2) {
+    double sum = 0.0; /* left to right, like a plain fold */
+    rasad_idx c = 0;
+    for (rasad_idx i = 0; i < n; i++) {
         if (y[i] == y[i]) {
-            s0 += y[i];
-            c++;
-        }
-        if (y[i + 1] == y[i + 1]) {
-            s1 += y[i + 1];
-            c++;
-        }
-    }
-    for (; i < n; i++) {
-        if (y[i] == y[i]) {
-            s0 += y[i];
+            sum += y[i];
             c++;
         }
     }
     *count = c;
-    return s0 + s1;
+    return sum;
 }
 
 /* --------------------------------------------------------------------------- public dispatchers */
@@ -430,10 +420,13 @@ static void rasad_argminmax(const double *y, rasad_idx n, rasad_idx *imin, rasad
     rasad_argminmax_scalar(y, n, imin, imax);
 }
 
+/* Below this many samples the vector set-up and lane merge cost more than they save. */
+#define RASAD_SHORT 16
+
 static rasad_idx rasad_lttb_pick(const double *y, rasad_idx n, double d1, double d2, double offset, double ax0)
 {
 #if RASAD_X86
-    if (rasad_use_avx2())
+    if (n >= RASAD_SHORT && rasad_use_avx2())
         return rasad_lttb_pick_avx2(y, n, d1, d2, offset, ax0);
 #endif
     return rasad_lttb_pick_scalar(y, n, d1, d2, offset, ax0);
@@ -443,7 +436,7 @@ static rasad_idx rasad_lttb_pick_x(const double *y, const double *x, rasad_idx n
                                    double offset)
 {
 #if RASAD_X86
-    if (rasad_use_avx2())
+    if (n >= RASAD_SHORT && rasad_use_avx2())
         return rasad_lttb_pick_x_avx2(y, x, n, d1, d2, offset);
 #endif
     return rasad_lttb_pick_x_scalar(y, x, n, d1, d2, offset);
@@ -452,7 +445,7 @@ static rasad_idx rasad_lttb_pick_x(const double *y, const double *x, rasad_idx n
 static double rasad_nansum(const double *y, rasad_idx n, rasad_idx *count)
 {
 #if RASAD_X86
-    if (rasad_use_avx2())
+    if (n >= RASAD_SHORT && rasad_use_avx2())
         return rasad_nansum_avx2(y, n, count);
 #endif
     return rasad_nansum_scalar(y, n, count);

@@ -61,7 +61,7 @@ def test_redraw_decimates_to_the_width_and_skips_when_nothing_changed(grid):
     g = grid(store, ["aq-1/aqi"], clock=clock, window_s=6 * 3600)
     chart = g.charts[0]
     assert g.tick(force=True) == 1
-    x, y = chart.curve.getData()
+    x, y = chart.drawn()
     width = int(chart.vb.width())
     assert 0 < len(x) <= 2 * width + 8, (len(x), width)
     assert np.nanmax(y) == 420.0, "MinMax never loses a spike between pixels"
@@ -70,6 +70,21 @@ def test_redraw_decimates_to_the_width_and_skips_when_nothing_changed(grid):
     clock.t += NS // 10
     assert g.tick() == 1, "new data: redraw"
     assert g.timer.interval() >= 33, "redraws are capped at 30 Hz"
+
+
+def test_a_new_sample_redraws_only_the_live_tail(grid):
+    store = _aqi_store()
+    clock = Clock()
+    g = grid(store, ["aq-1/aqi"], clock=clock, window_s=6 * 3600)
+    chart = g.charts[0]
+    g.tick(force=True)
+    body, tail = chart.curve.xData, chart.tail.xData
+    store.append("aq-1/aqi", [NOW + 1], [75.0])
+    clock.t += 1
+    assert g.tick() == 1
+    assert chart.curve.xData is body, "the settled part is not touched by a new sample"
+    assert chart.tail.xData is not tail and chart.drawn()[1][-1] == 75.0
+    assert chart.bins.rescanned_bins == 1
 
 
 def test_bands_units_and_value_from_metadata(grid):
@@ -110,7 +125,7 @@ def test_a_gap_breaks_the_line(grid):
     store.append("aq-2/aqi", t[keep], v[keep], etype="AirQualityObserved")
     g = grid(store, ["aq-2/aqi"], window_s=2 * 3600)
     g.tick(force=True)
-    _, y = g.charts[0].curve.getData()
+    _, y = g.charts[0].drawn()
     assert np.isnan(y).any() and np.isfinite(y).sum() > 10
 
 
