@@ -151,30 +151,37 @@ cdef inline double _bucket_mean(const double *y, Py_ssize_t s, Py_ssize_t e) noe
     return total / <double>cnt
 
 
+cdef inline void _buckets(double every, Py_ssize_t i, Py_ssize_t n, Py_ssize_t *offs, Py_ssize_t *upto,
+                          Py_ssize_t *avg_end) noexcept nogil:
+    """LTTB bucket i is [offs, upto); the next bucket, whose mean is the third vertex, [upto, avg_end)."""
+    upto[0] = <Py_ssize_t>(every * <double>(i + 1)) + 1
+    avg_end[0] = min(<Py_ssize_t>(every * <double>(i + 2)) + 1, n)
+    offs[0] = <Py_ssize_t>(every * <double>i) + 1
+
+
+cdef inline void _vertices(const double *y, Py_ssize_t a, Py_ssize_t upto, Py_ssize_t avg_end, double *ay,
+                           double *avg_y) noexcept nogil:
+    """y of the chosen point a and the mean of the next bucket; a NaN one borrows the other."""
+    avg_y[0] = _bucket_mean(y, upto, avg_end)
+    ay[0] = y[a]
+    if avg_y[0] != avg_y[0]:
+        avg_y[0] = ay[0]
+    if ay[0] != ay[0]:
+        ay[0] = avg_y[0]
+
+
 cdef void _lttb_index(const double *y, Py_ssize_t n, Py_ssize_t n_out, int64_t *out) noexcept nogil:
     cdef double every = <double>(n - 2) / <double>(n_out - 2)
-    cdef Py_ssize_t i, a = 0, avg_start, avg_end, offs, upto
-    cdef double avg_y, avg_x, ay, ax, d1, d2
+    cdef Py_ssize_t i, a = 0, avg_end, offs, upto
+    cdef double avg_y, ay, ax, d1
     cdef rasad_idx j
     out[0] = 0
     for i in range(n_out - 2):
-        avg_start = <Py_ssize_t>(every * <double>(i + 1)) + 1
-        avg_end = <Py_ssize_t>(every * <double>(i + 2)) + 1
-        if avg_end > n:
-            avg_end = n
-        offs = <Py_ssize_t>(every * <double>i) + 1
-        upto = avg_start
-        avg_y = _bucket_mean(y, avg_start, avg_end)
-        ay = y[a]
-        if avg_y != avg_y:
-            avg_y = ay
-        if ay != ay:
-            ay = avg_y
-        avg_x = <double>(avg_start + avg_end - 1) / 2.0
+        _buckets(every, i, n, &offs, &upto, &avg_end)
+        _vertices(y, a, upto, avg_end, &ay, &avg_y)
         ax = <double>a
-        d1 = ax - avg_x
-        d2 = avg_y - ay
-        j = rasad_lttb_pick(y + offs, upto - offs, d1, d2, d1 * ay, ax - <double>offs)
+        d1 = ax - <double>(upto + avg_end - 1) / 2.0
+        j = rasad_lttb_pick(y + offs, upto - offs, d1, avg_y - ay, d1 * ay, ax - <double>offs)
         a = offs + (j if j >= 0 else 0)
         out[i + 1] = a
     out[n_out - 1] = n - 1
@@ -183,27 +190,16 @@ cdef void _lttb_index(const double *y, Py_ssize_t n, Py_ssize_t n_out, int64_t *
 cdef void _lttb_x(const double *y, const xnum *x, Py_ssize_t n, Py_ssize_t n_out, int64_t *out,
                   double *buf) noexcept nogil:
     cdef double every = <double>(n - 2) / <double>(n_out - 2)
-    cdef Py_ssize_t i, k, a = 0, avg_start, avg_end, offs, upto
-    cdef double avg_y, avg_x, ay, ax, d1, d2
+    cdef Py_ssize_t i, k, a = 0, avg_end, offs, upto
+    cdef double avg_y, ay, ax, d1, d2
     cdef xnum x0 = x[0]
     cdef rasad_idx j
     out[0] = 0
     for i in range(n_out - 2):
-        avg_start = <Py_ssize_t>(every * <double>(i + 1)) + 1
-        avg_end = <Py_ssize_t>(every * <double>(i + 2)) + 1
-        if avg_end > n:
-            avg_end = n
-        offs = <Py_ssize_t>(every * <double>i) + 1
-        upto = avg_start
-        avg_y = _bucket_mean(y, avg_start, avg_end)
-        ay = y[a]
-        if avg_y != avg_y:
-            avg_y = ay
-        if ay != ay:
-            ay = avg_y
-        avg_x = (<double>(x[avg_end - 1] - x0) + <double>(x[avg_start] - x0)) / 2.0
+        _buckets(every, i, n, &offs, &upto, &avg_end)
+        _vertices(y, a, upto, avg_end, &ay, &avg_y)
         ax = <double>(x[a] - x0)
-        d1 = ax - avg_x
+        d1 = ax - (<double>(x[avg_end - 1] - x0) + <double>(x[upto] - x0)) / 2.0
         d2 = avg_y - ay
         for k in range(offs, upto):
             buf[k - offs] = <double>(x[k] - x0)

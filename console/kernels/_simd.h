@@ -284,6 +284,14 @@ RASAD_AVX2 static rasad_idx rasad_lttb_merge(__m256d best, __m256d at, double sb
     return where;
 }
 
+/* Per lane: keep the larger |area| and its index (strict >: the first of equal areas stays). */
+RASAD_AVX2 static inline void rasad_lane_keep(__m256d area, __m256d index, __m256d *best, __m256d *at)
+{
+    __m256d gt = _mm256_cmp_pd(area, *best, _CMP_GT_OQ);
+    *best = _mm256_blendv_pd(*best, area, gt);
+    *at = _mm256_blendv_pd(*at, index, gt);
+}
+
 RASAD_AVX2 static rasad_idx rasad_lttb_pick_avx2(const double *y, rasad_idx n, double d1, double d2,
                                                   double offset, double ax0)
 {
@@ -296,25 +304,14 @@ RASAD_AVX2 static rasad_idx rasad_lttb_pick_avx2(const double *y, rasad_idx n, d
     for (; j + 4 <= n; j += 4) {
         __m256d v = _mm256_loadu_pd(y + j);
         __m256d area = _mm256_sub_pd(_mm256_sub_pd(_mm256_mul_pd(vd1, v), _mm256_mul_pd(vax, vd2)), voff);
-        area = _mm256_andnot_pd(sign, area);
-        __m256d gt = _mm256_cmp_pd(area, best, _CMP_GT_OQ);
-        best = _mm256_blendv_pd(best, area, gt);
-        at = _mm256_blendv_pd(at, vj, gt);
+        rasad_lane_keep(_mm256_andnot_pd(sign, area), vj, &best, &at);
         vax = _mm256_sub_pd(vax, four);
         vj = _mm256_add_pd(vj, four);
     }
-    double sbest = -1.0;
-    rasad_idx sat = -1;
-    double ax = ax0 - (double)j;
-    for (; j < n; j++) {
-        double area = fabs(d1 * y[j] - ax * d2 - offset);
-        ax -= 1.0;
-        if (area > sbest) {
-            sbest = area;
-            sat = j;
-        }
-    }
-    return rasad_lttb_merge(best, at, sbest, sat);
+    /* the last < 4 samples: the scalar scan, then merged with the lanes */
+    rasad_idx sat = rasad_lttb_pick_scalar(y + j, n - j, d1, d2, offset, ax0 - (double)j);
+    double sbest = sat < 0 ? -1.0 : fabs(d1 * y[j + sat] - (ax0 - (double)(j + sat)) * d2 - offset);
+    return rasad_lttb_merge(best, at, sbest, sat < 0 ? -1 : j + sat);
 }
 
 RASAD_AVX2 static rasad_idx rasad_lttb_pick_x_avx2(const double *y, const double *x, rasad_idx n, double d1,
@@ -328,22 +325,12 @@ RASAD_AVX2 static rasad_idx rasad_lttb_pick_x_avx2(const double *y, const double
     for (; j + 4 <= n; j += 4) {
         __m256d v = _mm256_loadu_pd(y + j), w = _mm256_loadu_pd(x + j);
         __m256d area = _mm256_sub_pd(_mm256_add_pd(_mm256_mul_pd(vd1, v), _mm256_mul_pd(vd2, w)), voff);
-        area = _mm256_andnot_pd(sign, area);
-        __m256d gt = _mm256_cmp_pd(area, best, _CMP_GT_OQ);
-        best = _mm256_blendv_pd(best, area, gt);
-        at = _mm256_blendv_pd(at, vj, gt);
+        rasad_lane_keep(_mm256_andnot_pd(sign, area), vj, &best, &at);
         vj = _mm256_add_pd(vj, four);
     }
-    double sbest = -1.0;
-    rasad_idx sat = -1;
-    for (; j < n; j++) {
-        double area = fabs(d1 * y[j] + d2 * x[j] - offset);
-        if (area > sbest) {
-            sbest = area;
-            sat = j;
-        }
-    }
-    return rasad_lttb_merge(best, at, sbest, sat);
+    rasad_idx sat = rasad_lttb_pick_x_scalar(y + j, x + j, n - j, d1, d2, offset);
+    double sbest = sat < 0 ? -1.0 : fabs(d1 * y[j + sat] + d2 * x[j + sat] - offset);
+    return rasad_lttb_merge(best, at, sbest, sat < 0 ? -1 : j + sat);
 }
 
 /* Sum and count of the non-NaN values of y[0:n]. */

@@ -65,38 +65,29 @@ def bin_minmax(
     return prep.sorted_pair(*_bin_argminmax(y, starts, ends))
 
 
-def minmax(x: Any, y: Any, n_out: int, *, threads: int | None = None) -> np.ndarray:
+def _binned(x: Any, y: Any, n_out: int, per_bin: int) -> np.ndarray:
+    """MinMax (per_bin=2: argmin, argmax) or M4 (per_bin=4: first, argmin, argmax, last) per bin."""
     y = prep.as_y(y)
     x = prep.as_x(x, len(y))
-    n_out = prep.check_n_out(n_out, multiple=2, minimum=2)
+    n_out = prep.check_n_out(n_out, multiple=per_bin, minimum=per_bin)
     n = len(y)
     if n_out >= n:
         return np.arange(n, dtype=np.int64)
-    nb = n_out // 2
-    if x is None:
-        starts, ends = prep.index_bins(n, nb)
-        lo, hi = prep.sorted_pair(*_bin_argminmax(y, starts, ends))
-        return np.stack([lo, hi], axis=1).ravel()
-    starts, ends = prep.x_bins(x, nb)
+    nb = n_out // per_bin
+    starts, ends = prep.index_bins(n, nb) if x is None else prep.x_bins(x, nb)
     lo, hi = prep.sorted_pair(*_bin_argminmax(y, starts, ends))
-    return prep.assemble_bins(starts, ends, [lo, hi], 2)
+    columns = [lo, hi] if per_bin == 2 else [starts, lo, hi, ends - 1]
+    if x is None:
+        return np.stack(columns, axis=1).ravel()
+    return prep.assemble_bins(starts, ends, columns, per_bin)
+
+
+def minmax(x: Any, y: Any, n_out: int, *, threads: int | None = None) -> np.ndarray:
+    return _binned(x, y, n_out, 2)
 
 
 def m4(x: Any, y: Any, n_out: int, *, threads: int | None = None) -> np.ndarray:
-    y = prep.as_y(y)
-    x = prep.as_x(x, len(y))
-    n_out = prep.check_n_out(n_out, multiple=4, minimum=4)
-    n = len(y)
-    if n_out >= n:
-        return np.arange(n, dtype=np.int64)
-    nb = n_out // 4
-    if x is None:
-        starts, ends = prep.index_bins(n, nb)
-        lo, hi = prep.sorted_pair(*_bin_argminmax(y, starts, ends))
-        return np.stack([starts, lo, hi, ends - 1], axis=1).ravel()
-    starts, ends = prep.x_bins(x, nb)
-    lo, hi = prep.sorted_pair(*_bin_argminmax(y, starts, ends))
-    return prep.assemble_bins(starts, ends, [starts, lo, hi, ends - 1], 4)
+    return _binned(x, y, n_out, 4)
 
 
 def _nanmean(seg: np.ndarray) -> float:
