@@ -155,10 +155,11 @@ class ChartGrid(QWidget):
             r, c = divmod(i, cols)
             self.cells.addWidget(chart, r, c)
             chart.set_time_axis_labels(r == rows - 1 or i + cols >= n)
-        for r in range(rows):
-            self.cells.setRowStretch(r, 1)
-        for c in range(cols):
-            self.cells.setColumnStretch(c, 1)
+        # rows/columns of an earlier, larger layout keep their stretch (and their space) unless reset
+        for r in range(max(rows, self.cells.rowCount())):
+            self.cells.setRowStretch(r, 1 if r < rows else 0)
+        for c in range(max(cols, self.cells.columnCount())):
+            self.cells.setColumnStretch(c, 1 if c < cols else 0)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

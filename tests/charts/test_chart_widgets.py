@@ -165,6 +165,15 @@ def test_manual_zoom_pauses_and_back_to_live_returns(grid):
     assert t1 >= clock.t and t1 - t0 == 600 * NS
 
 
+def test_fewer_charts_take_the_whole_grid(grid, qtbot):
+    store = _aqi_store()
+    for k in range(2, 7):
+        store.append(f"aq-{k}/aqi", [NOW - NS], [50.0], etype="AirQualityObserved")
+    g = grid(store, [f"aq-{k}/aqi" for k in range(1, 7)])
+    g.set_signals(["aq-1/aqi"])
+    qtbot.waitUntil(lambda: g.charts[0].width() > 0.9 * g.width())  # no stretch left over from 6 cells
+
+
 def test_grid_columns_follow_the_aspect():
     from widgets.chart_grid import grid_columns
 
