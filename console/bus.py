@@ -213,6 +213,11 @@ class FeedBus:
             if wake:
                 self._lock.notify_all()
 
+    @property
+    def capacity(self) -> int:
+        """Backlog above which async producers are asked to wait (`async_wait_capacity`)."""
+        return self._capacity
+
     def backlog(self) -> int:
         with self._lock:
             return max((s.pending_count + s.inflight for s in self._subs), default=0)

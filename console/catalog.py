@@ -24,7 +24,28 @@ TOPICS: dict[str, tuple[str, str, str]] = {
     "weather/station": ("WeatherObserved", "هواشناسی", "Weather"),
     "report/137": ("CitizenReport", "گزارش‌های ۱۳۷", "137 citizen reports"),
     "cap/alert": ("Alert", "هشدارهای همگانی (CAP)", "Public alerts (CAP)"),
+    # transit beyond vehicle positions (GTFS-Realtime trip updates and service alerts, terminals)
+    "transit/terminal": ("Terminal", "پایانه‌ها", "Terminals"),
+    "transit/trip": ("TripUpdate", "سفرهای برنامه‌ای", "Trip updates"),
+    "transit/alert": ("ServiceAlert", "اطلاعیه‌های حمل‌ونقل", "Transit service alerts"),
+    # other standard entities the codecs decode (FIWARE, OGC SensorThings)
+    "parking/spot": ("ParkingSpot", "جای پارک", "Parking spots"),
+    "incident/accident": ("RoadAccident", "تصادف‌ها", "Road accidents"),
+    "incident/alert": ("Alert", "هشدارهای رویداد", "Incident alerts"),
+    "incident/anomaly": ("Anomaly", "ناهنجاری‌ها", "Anomalies"),
+    "sensor/observation": ("Observation", "مشاهده‌های حسگر", "Sensor observations"),
+    "sensor/entity": ("SensorThing", "حسگرها و اشیا", "Sensors and things"),
+    "entity/other": ("Entity", "سایر موجودیت‌ها", "Other entities"),
 }
+
+
+def topic_for(etype: str) -> str:
+    """The topic an entity type travels on (first catalog match; unknown types on "entity/other")."""
+    for topic, (et, _fa, _en) in TOPICS.items():
+        if et == etype:
+            return topic
+    return "entity/other"
+
 
 _META: dict[tuple[str, str], SignalMeta] = {}
 
@@ -43,6 +64,12 @@ def signal_meta(etype: str, key: str) -> SignalMeta:
 
 def known_signals() -> list[SignalMeta]:
     return list(_META.values())
+
+
+def stale_after_for(etype: str, default: float = 60.0) -> float:
+    """How long an entity type may stay silent before its feed counts as stale (its fastest signal)."""
+    values = [m.stale_after_s for (et, _k), m in _META.items() if et == etype]
+    return min(values) if values else default
 
 
 def _m(etype: str, key: str, unit: str, fa: str, en: str, **kw) -> SignalMeta:
@@ -358,5 +385,90 @@ register(
         alarm_hi=30,
         sampling_s=30,
         stale_after_s=300,
+    ),
+)
+
+register(
+    # terminals (intercity bus and rail terminals)
+    _m(
+        "Terminal",
+        "passengers",
+        "pax/h",
+        "مسافر در ساعت",
+        "Passengers per hour",
+        lo=0,
+        hi=5000,
+        sampling_s=30,
+        stale_after_s=180,
+        decimals=0,
+    ),
+    _m(
+        "Terminal",
+        "departures",
+        "/h",
+        "حرکت در ساعت",
+        "Departures per hour",
+        lo=0,
+        hi=120,
+        sampling_s=30,
+        stale_after_s=180,
+        decimals=0,
+    ),
+    _m(
+        "Terminal",
+        "delay",
+        "min",
+        "تأخیر میانگین",
+        "Average delay",
+        lo=0,
+        hi=180,
+        warn_hi=20,
+        alarm_hi=45,
+        sampling_s=30,
+        stale_after_s=180,
+        decimals=0,
+    ),
+    _m("TripUpdate", "delay", "s", "تأخیر", "Delay", lo=-600, hi=3600, sampling_s=30, stale_after_s=180),
+    # 137 citizen reports: one reading per report; "count" lets charts sum them per district
+    _m("CitizenReport", "count", "", "تعداد گزارش", "Reports", lo=0, sampling_s=60, stale_after_s=900),
+    _m("CitizenReport", "urgency", "", "فوریت", "Urgency", lo=1, hi=4, sampling_s=60, stale_after_s=900),
+    # solar irradiance, substation frequency
+    _m(
+        "SolarPlant",
+        "irradiance",
+        "W/m²",
+        "تابش",
+        "Irradiance",
+        lo=0,
+        hi=1200,
+        sampling_s=10,
+        stale_after_s=120,
+        decimals=0,
+    ),
+    _m(
+        "Substation",
+        "frequency",
+        "Hz",
+        "فرکانس",
+        "Frequency",
+        lo=49,
+        hi=51,
+        warn_lo=49.8,
+        alarm_lo=49.5,
+        sampling_s=5,
+        stale_after_s=60,
+        decimals=2,
+    ),
+    _m(
+        "WaterObserved",
+        "flow",
+        "m³/s",
+        "دبی",
+        "Discharge",
+        lo=0,
+        hi=500,
+        sampling_s=10,
+        stale_after_s=90,
+        decimals=1,
     ),
 )

@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+RATE_WINDOW_S = 30.0
+
 
 class FeedState(enum.StrEnum):
     IDLE = "idle"
@@ -39,11 +41,15 @@ class SourceStatus:
     gaps: int = 0
     duplicates: int = 0
     quarantined: int = 0
+    missing: int = 0  # messages lost in gaps (the server could no longer supply them)
     reconnects: int = 0
     latency_ms: float | None = None
     last_message: float | None = None  # monotonic seconds
     detail: str = ""
+    connection: str = ""  # the link this source arrives on (one websocket may carry many sources)
+    since: float | None = None  # monotonic time of the last state change
     _rate_mark: tuple[float, int] = field(default=(0.0, 0), repr=False)
+    _marks: list[tuple[float, int]] = field(default_factory=list, repr=False)
 
 
 class FeedHealth:
@@ -51,7 +57,7 @@ class FeedHealth:
 
     def __init__(self, clock: Callable[[], float] = time.monotonic):
         self._clock = clock
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # register() is called with the lock held by count()/note()
         self._sources: dict[str, SourceStatus] = {}
         self._listeners: list[Callable[[SourceStatus], None]] = []
 
@@ -61,6 +67,7 @@ class FeedHealth:
             if st is None:
                 st = self._sources[source] = SourceStatus(source=source, **meta)
                 st._rate_mark = (self._clock(), 0)
+                st._marks = [(self._clock(), 0)]
             else:
                 for k, v in meta.items():
                     setattr(st, k, v)
@@ -75,6 +82,8 @@ class FeedHealth:
             st = self._sources.get(source) or self.register(source)
             changed = st.state != state
             st.state, st.detail = state, detail
+            if changed:
+                st.since = self._clock()
             if state is FeedState.RECONNECTING and changed:
                 st.reconnects += 1
             snap = replace(st)
@@ -91,6 +100,12 @@ class FeedHealth:
             if deltas.get("messages"):
                 st.last_message = self._clock()
 
+    def touch(self, source: str) -> None:
+        """Start the stale-after clock now (a source just (re)connected and has not spoken yet)."""
+        with self._lock:
+            st = self._sources.get(source) or self.register(source)
+            st.last_message = self._clock()
+
     def note(self, source: str, **values) -> None:
         """Set plain fields: last_seq, latency_ms, detail."""
         with self._lock:
@@ -104,16 +119,23 @@ class FeedHealth:
         changed: list[SourceStatus] = []
         with self._lock:
             for st in self._sources.values():
-                t0, n0 = st._rate_mark
+                t0, _n0 = st._rate_mark
                 if now - t0 >= 1.0:
-                    st.rate = (st.messages - n0) / (now - t0)
+                    # messages/s over the last RATE_WINDOW_S, so sources that report every 30 s read steadily
+                    st._marks.append((now, st.messages))
+                    while len(st._marks) > 2 and now - st._marks[0][0] > RATE_WINDOW_S:
+                        st._marks.pop(0)
+                    ta, na = st._marks[0]
+                    st.rate = (st.messages - na) / (now - ta) if now > ta else 0.0
                     st._rate_mark = (now, st.messages)
                 silent = st.last_message is None or now - st.last_message > st.stale_after_s
                 if st.state is FeedState.CONNECTED and silent:
                     st.state, st.detail = FeedState.STALE, f"no data for {st.stale_after_s:g} s"
+                    st.since = now
                     changed.append(replace(st))
                 elif st.state is FeedState.STALE and not silent:
                     st.state, st.detail = FeedState.CONNECTED, ""
+                    st.since = now
                     changed.append(replace(st))
         for snap in changed:
             for fn in list(self._listeners):
@@ -132,3 +154,18 @@ class FeedHealth:
     def is_live(self, source: str) -> bool:
         st = self.get(source)
         return st is not None and st.state is FeedState.CONNECTED
+
+    def state_of(self, source: str) -> FeedState:
+        """The state of a source (IDLE when unknown): what views ask to draw a Reading fresh or stale."""
+        with self._lock:
+            st = self._sources.get(source)
+            return st.state if st else FeedState.IDLE
+
+    def stale_sources(self) -> set[str]:
+        """Sources whose data must be drawn stale right now (not connected-and-fresh)."""
+        with self._lock:
+            return {sid for sid, st in self._sources.items() if st.state is not FeedState.CONNECTED}
+
+    def unregister(self, source: str) -> None:
+        with self._lock:
+            self._sources.pop(source, None)

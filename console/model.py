@@ -64,8 +64,12 @@ class Operator(msgspec.Struct, frozen=True):
         return role in self.roles or Role.ADMIN in self.roles
 
 
-class Reading(msgspec.Struct, frozen=True, kw_only=True):
+class Reading(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One decoded observation of one entity, as it crosses the FeedBus.
+
+    `gc=False`: tens of thousands of Readings a second must not feed the cyclic garbage collector
+    (a Reading holds strings, numbers and dicts, never itself, so it cannot be part of a cycle);
+    tracked, they made generation-1 collections take ~40 ms on the UI thread (tests/perf/bench_map.py).
 
     `topic` routes it ("vehicle/bus", "air/station", "traffic/segment", "report/137", ...);
     `values` holds the numeric attributes (chartable: key -> float), `attrs` everything else
@@ -153,6 +157,7 @@ class AlarmTransition(msgspec.Struct, frozen=True, kw_only=True):
     message_en: str = ""
     lat: float | None = None
     lon: float | None = None
+    until: int | None = None  # shelve: when the shelving runs out (ns), so every console unshelves alike
 
 
 class AuditEvent(msgspec.Struct, frozen=True, kw_only=True):

@@ -13,11 +13,24 @@ from typing import Any, Literal
 
 import msgspec
 
+from console.feeds.config import FeedSpec
 from console.paths import config_dir
 
 log = logging.getLogger(__name__)
 
 Lang = Literal["fa", "en"]
+
+
+class MapSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=False):
+    """[map] in settings.toml (see console/basemap.py for `base`)."""
+
+    base: str = "vector"  # vector | xyz:<provider or template> | mbtiles:<file> | pmtiles:<file>
+    batch_hz: float = 4.0  # live batches sent to the page per second
+    cluster: bool = True  # cluster vehicles below `cluster_below_zoom`
+    cluster_below_zoom: int = 15
+    heat_metric: str = "aqi"  # aqi | pm25 | pm10 | no2 | o3 | co | noise | reports
+    trail_minutes: float = 30.0  # track replay window kept in memory per vehicle
+    trail_step_s: float = 10.0  # at most one trail point per this many seconds (plus turns)
 
 
 class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=False):
@@ -40,6 +53,31 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=False):
     series_points_per_signal: int = 1 << 20
     series_memory_mb: float = 512.0
     log_level: str = "INFO"
+    # Feeds. With no `feeds` configured the embedded simulator serves the city on a free loopback
+    # port and the console connects to it through the production websocket client.
+    feeds: list[FeedSpec] = []
+    simulator: bool = True
+    scenario: str = "calm"
+    vehicles: int = 1400
+    seed: int = 1405
+    sim_speed: float = 1.0
+    record: str = (
+        ""  # record the embedded simulator's session to this file (JSON lines; replay with --feed FILE)
+    )
+    # Folders of FIWARE JSON Schemas (smart-data-models) for `ingest --strict`.
+    schema_dirs: list[str] = []
+    map: MapSettings = msgspec.field(default_factory=MapSettings)
+    # Storage: database URL ("" = SQLite in the data dir; postgresql+psycopg://... for several
+    # consoles), this console's name in the journal and in sync ("" = host name), readings writer
+    # batching, and the ages at which readings are sealed into blocks and rolled up into minutes.
+    db: str = ""
+    console_id: str = ""
+    store_batch_max: int = 5000
+    store_queue_max: int = 200_000
+    store_flush_s: float = 0.5
+    store_seal_after_s: float = 600.0
+    store_rollup_after_s: float = 30 * 86400.0
+    store_maintenance_s: float = 60.0
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with every non-None override applied (CLI flags)."""

@@ -20,7 +20,9 @@ Factory = Callable[[Core, QWidget], QWidget]
 
 
 def make_map(core: Core, parent: QWidget) -> QWidget:
-    return PlaceholderWidget("placeholder.map", parent, object_name="mapPlaceholder")
+    from widgets.map_view import MapWidget
+
+    return MapWidget(core, parent)
 
 
 def make_alarms(core: Core, parent: QWidget) -> QWidget:
@@ -34,7 +36,9 @@ def make_charts(core: Core, parent: QWidget) -> QWidget:
 
 
 def make_feeds(core: Core, parent: QWidget) -> QWidget:
-    return PlaceholderWidget("placeholder.feeds", parent)
+    from widgets.feed_health import FeedHealthWidget
+
+    return FeedHealthWidget(core, parent)
 
 
 def make_departments(core: Core, parent: QWidget) -> QWidget:

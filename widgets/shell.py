@@ -22,6 +22,7 @@ from console import __version__, i18n
 from console.core import Core
 from widgets import docks as dock_defs
 from widgets.layouts import STATE_VERSION, LayoutStore
+from widgets.selection import link_selection
 from widgets.status import StatusBar
 from widgets.theme import apply_direction, apply_theme
 
@@ -56,6 +57,7 @@ class MainWindow(QMainWindow):
             dock.setProperty("title_key", d.title_key)
             self.addDockWidget(d.area, dock)
             self.docks[d.key] = dock
+        link_selection(self.central, self.docks["alarms"].widget())  # map ↔ alarm list (widgets/selection.py)
         self.resizeDocks([self.docks["departments"], self.docks["charts"]], [520, 460], Qt.Horizontal)
         self.resizeDocks([self.docks["alarms"]], [260], Qt.Vertical)
         self.status = StatusBar(core, self)
@@ -68,6 +70,10 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         mb = self.menuBar()
         self.menu_file = mb.addMenu("")
+        self.act_handover = QAction(self, triggered=self._on_handover)
+        self.act_handover.setVisible("session" in self.core.services)
+        self.menu_file.addAction(self.act_handover)
+        self.menu_file.addSeparator()
         self.act_quit = QAction(self, shortcut=QKeySequence.Quit, triggered=self.close)
         self.menu_file.addAction(self.act_quit)
 
@@ -125,6 +131,7 @@ class MainWindow(QMainWindow):
         self.menu_lang.setTitle(tr("menu.language"))
         self.menu_help.setTitle(tr("menu.help"))
         self.act_quit.setText(tr("action.quit"))
+        self.act_handover.setText(tr("menu.handover"))
         self.act_fullscreen.setText(tr("action.fullscreen"))
         self.act_large.setText(tr("action.large_type"))
         self.menu_docks.setTitle(tr("action.docks"))
@@ -190,8 +197,29 @@ class MainWindow(QMainWindow):
         if ok and name.strip():
             self.save_layout(name.strip())
 
+    def _on_handover(self) -> None:
+        from widgets.login import HandoverDialog
+
+        session = self.core.services.get("session")
+        if session is None or session.operator is None:
+            return
+        dialog = HandoverDialog(session, self)
+        dialog.accepted.connect(
+            lambda: self.statusBar().showMessage(i18n.tr("handover.done", name=session.name), 8000)
+        )
+        dialog.open()
+        self.status.refresh()
+
     def _on_about(self) -> None:
         QMessageBox.about(self, i18n.tr("action.about"), i18n.tr("about.text", version=__version__))
+
+    def select_entity(self, ref: str) -> bool:
+        """Show an entity (vehicle, sensor, report, alarm) on the map; panels call this."""
+        select = getattr(self.central, "select", None)
+        if not callable(select):
+            return False
+        select(ref)
+        return True
 
     def dock_widget(self, key: str) -> QWidget:
         return self.docks[key].widget()

@@ -12,7 +12,8 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from console.cli.commands import settings_from_args
+from console import i18n
+from console.cli.commands import demo_login, settings_from_args
 from console.cli.parser import CliError
 from console.core import Core
 from console.logsetup import setup_logging
@@ -31,7 +32,66 @@ def _view_charts(window, args):
     return snapshot_view(window, args)
 
 
-VIEWS: dict[str, Callable] = {"window": _view_window, "charts": _view_charts}
+def _view_login(window, args):
+    from widgets.login import LoginDialog
+
+    dialog = LoginDialog(window.core.services["session"], window, name="sara")
+    dialog.password.setText("********")
+    dialog.error.setText(i18n.tr("login.failed"))
+    return dialog
+
+
+def _view_handover(window, args):
+    from widgets.login import HandoverDialog
+
+    dialog = HandoverDialog(window.core.services["session"], window)
+    dialog.name.setText("ali")
+    dialog.note.setPlainText("پمپ ۳ ایستگاه پردیسان در تعمیر است؛ هشدار سطح آب رودخانه تأیید شد.")
+    return dialog
+
+
+def _view_feeds(window, args):
+    """The feed-health panel on its own, at the snapshot size."""
+    from widgets.feed_health import FeedHealthWidget
+
+    widget = FeedHealthWidget(window.core)
+    window._snapshot_keep = widget  # keep it alive until the shot is taken
+    return widget
+
+
+def _view_map(window, args):
+    """The live map (centre of the wall) alone, with its layer panel and details: docks closed."""
+    for dock in window.docks.values():
+        dock.hide()
+    return window.central
+
+
+def _view_plugin(window, args):
+    """One department's panel on its own (`--view plugin:NAME`), lifted out of the departments dock."""
+    name = args.view.split(":", 1)[1]
+    host = window.core.plugins
+    rec = host.records.get(name)
+    if rec is None:
+        known = ", ".join(sorted(host.records)) or "none"
+        raise CliError(f"no plugin named {name!r}; discovered plugins: {known}")
+    tabs = window.dock_widget("departments")
+    for owner, widget in tabs._pages.values():
+        if getattr(owner, "plugin", None) == name or owner is rec:
+            widget.setParent(None)
+            window._snapshot_keep = widget
+            return widget
+    raise CliError(f"plugin {name!r} has no panel ({rec.state}{': ' + rec.error if rec.error else ''})")
+
+
+VIEWS: dict[str, Callable] = {
+    "window": _view_window,
+    "feeds": _view_feeds,
+    "map": _view_map,
+    "plugin:": _view_plugin,
+    "login": _view_login,
+    "handover": _view_handover,
+    "charts": _view_charts,
+}
 
 
 def resolve_view(name: str) -> Callable:
@@ -51,6 +111,23 @@ def save_png(widget, out: Path) -> tuple[int, int]:
     return pixmap.width(), pixmap.height()
 
 
+async def _grab_outside_task(widget, out: Path) -> tuple[int, int]:
+    """grab() may run a nested Qt event loop (QtWebEngine does); under qasync that must not happen
+    inside a running asyncio task, so the grab runs from the Qt event loop and the task awaits it."""
+    from PySide6.QtCore import QTimer
+
+    done = asyncio.get_running_loop().create_future()
+
+    def grab() -> None:
+        try:
+            done.set_result(save_png(widget, out))
+        except Exception as exc:
+            done.set_exception(exc)
+
+    QTimer.singleShot(0, grab)
+    return await done
+
+
 def cmd_snapshot(args: argparse.Namespace) -> int:
     view = resolve_view(args.view)
     out = Path(args.out)
@@ -61,6 +138,9 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     prepare_environment(offscreen=True)
     app = create_app(settings)
     core = Core(settings, load_plugins=not args.no_plugins)
+    session = core.services.get("session")
+    if session is not None:  # nobody to type a password offscreen: a marked demo session
+        session.auto_login = demo_login(args, settings)
     width, height = args.size
 
     async def body(window) -> int:
@@ -71,8 +151,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
             target.resize(width, height)
             target.show()
         await asyncio.sleep(args.seconds)
-        await asyncio.sleep(0.05)  # let pending paints run on the loop (never processEvents() inside a task)
-        w, h = save_png(target, out)
+        w, h = await _grab_outside_task(target, out)
         print(f"wrote {out} ({w}x{h})")
         return 0
 

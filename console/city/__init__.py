@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from shapely.geometry import Point, Polygon
+from shapely.geometry import Point, Polygon, shape
 from shapely.strtree import STRtree
 
 from console.geo import haversine_m
@@ -22,8 +22,10 @@ class District:
     id: str
     name_fa: str
     name_en: str
-    ring: tuple[tuple[float, float], ...]  # (lon, lat), closed
+    ring: tuple[tuple[float, float], ...]  # (lon, lat), closed (the largest part of imported districts)
     population: int = 0
+    # full GeoJSON geometry of imported districts (holes, parts); None for generated ones
+    geometry: dict[str, Any] | None = field(default=None, hash=False, compare=False)
 
     def name(self, language: str) -> str:
         return self.name_fa if language == "fa" else self.name_en
@@ -62,19 +64,23 @@ class City:
     nodes: dict[int, Node]
     roads: list[Road]
     synthetic: bool = True
+    districts_origin: str = "synthetic"  # or the path of imported districts (console.city.imported)
     places: dict[str, list[dict[str, Any]]] = field(
         default_factory=dict
     )  # kind -> [{id, lat, lon, name_fa, ...}]
     _polys: list[Polygon] = field(default_factory=list, repr=False)
     _tree: STRtree | None = field(default=None, repr=False)
     _adj: dict[int, list[tuple[int, Road]]] = field(default_factory=dict, repr=False)
+    _road_by_id: dict[str, Road] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        self._polys = [Polygon(d.ring) for d in self.districts]
+        self._polys = [shape(d.geometry) if d.geometry else Polygon(d.ring) for d in self.districts]
         self._tree = STRtree(self._polys)
+        self._road_by_id = {r.id: r for r in self.roads}
         for r in self.roads:
             self._adj.setdefault(r.a, []).append((r.b, r))
             self._adj.setdefault(r.b, []).append((r.a, r))
+            self._road_by_id[r.id] = r
 
     @property
     def bbox(self) -> tuple[float, float, float, float]:
@@ -94,11 +100,7 @@ class City:
         return self._adj.get(node, [])
 
     def road(self, road_id: str) -> Road:
-        return self._road_index()[road_id]
-
-    @lru_cache(maxsize=1)  # noqa: B019 - one City per process, cached index is intended
-    def _road_index(self) -> dict[str, Road]:
-        return {r.id: r for r in self.roads}
+        return self._road_by_id[road_id]
 
     def road_coords(self, road: Road) -> list[tuple[float, float]]:
         a, b = self.nodes[road.a], self.nodes[road.b]
@@ -116,9 +118,9 @@ class City:
                         "name_fa": d.name_fa,
                         "name_en": d.name_en,
                         "population": d.population,
-                        "synthetic": self.synthetic,
+                        "synthetic": self.synthetic and self.districts_origin == "synthetic",
                     },
-                    "geometry": {"type": "Polygon", "coordinates": [[list(p) for p in d.ring]]},
+                    "geometry": d.geometry or {"type": "Polygon", "coordinates": [[list(p) for p in d.ring]]},
                 }
                 for d in self.districts
             ],
@@ -156,7 +158,8 @@ CITIES = ("qom",)
 @lru_cache(maxsize=4)
 def load_city(key: str = "qom", seed: int = 1405) -> City:
     if key == "qom":
+        from console.city.imported import with_imported_districts
         from console.city.qom import build_qom
 
-        return build_qom(seed)
+        return with_imported_districts(build_qom(seed))
     raise KeyError(f"unknown city {key!r}; known: {', '.join(CITIES)}")

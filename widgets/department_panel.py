@@ -1,0 +1,101 @@
+"""The common frame of department panels: title, data provenance, KPI tiles, tables, map link.
+
+A plugin subclasses DepartmentPanel, declares its tables in `build()`, and fills tiles and rows in
+`refresh()` from its Qt-free state. Errors in refresh stay on the panel (PluginPanel). A row's
+entity can be shown on the map (double-click), through the main window's selection.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QTabWidget, QWidget
+
+from console import i18n
+from console.departments import Row
+from widgets.kpi_tiles import KpiStrip, Tile
+from widgets.plugin_panel import PluginPanel
+from widgets.records_table import Column, RecordsTable
+
+
+class DepartmentPanel(PluginPanel):
+    title_fa = ""
+    title_en = ""
+
+    def __init__(self, department, parent: QWidget | None = None, *, tile_columns: int = 4):
+        super().__init__(parent, plugin=department.name)
+        self.department = department
+        head = QHBoxLayout()
+        self.heading = QLabel(self)
+        self.heading.setStyleSheet("font-size: 15pt; font-weight: bold;")
+        self.provenance = QLabel(self)
+        self.provenance.setStyleSheet("color: #8b98a5;")
+        head.addWidget(self.heading)
+        head.addStretch(1)
+        head.addWidget(self.provenance)
+        self.body.addLayout(head)
+        self.tiles = KpiStrip(tile_columns, self)
+        self.body.addWidget(self.tiles)
+        self.tabs = QTabWidget(self)
+        self.tabs.setDocumentMode(True)
+        self.body.addWidget(self.tabs, 1)
+        self.tables: dict[str, tuple[RecordsTable, str, str]] = {}
+        self.build()
+        self.retranslate()
+        self.safe_refresh()
+
+    # -- for subclasses ------------------------------------------------------------------------------
+    def build(self) -> None:
+        """Declare tables (add_table) and any extra widgets."""
+
+    def add_table(self, key: str, title_fa: str, title_en: str, columns: list[Column]) -> RecordsTable:
+        table = RecordsTable(columns, self.tabs)
+        table.doubleClicked.connect(lambda index, t=table: self._on_row_activated(t, index.row()))
+        self.tables[key] = (table, title_fa, title_en)
+        self.tabs.addTab(table, title_fa if i18n.lang() == "fa" else title_en)
+        return table
+
+    def add_tab(self, widget: QWidget, title_fa: str, title_en: str) -> None:
+        widget.setProperty("title_fa", title_fa)
+        widget.setProperty("title_en", title_en)
+        self.tabs.addTab(widget, title_fa if i18n.lang() == "fa" else title_en)
+
+    def set_rows(self, key: str, rows: list[dict]) -> None:
+        self.tables[key][0].set_rows(rows)
+
+    def set_tiles(self, tiles: list[Tile]) -> None:
+        self.tiles.set_tiles(tiles)
+
+    # -- shared behaviour ----------------------------------------------------------------------------
+    def show_provenance(self, rows: list[Row]) -> None:
+        """One honest line: how many entities, how many stale, and whether the data is simulated."""
+        stale = sum(1 for r in rows if r.stale)
+        core_sim = self.department.service("simulator") is not None
+        text = i18n.tr("dept.provenance", n=len(rows), stale=stale)
+        if core_sim:
+            text += " — " + i18n.tr("dept.simulated")
+        self.provenance.setText(text)
+        self.provenance.setStyleSheet(f"color: {'#d29922' if stale else '#8b98a5'};")
+
+    def _on_row_activated(self, table: RecordsTable, view_row: int) -> None:
+        entity = table.row_at(view_row).get("entity")
+        if entity:
+            self.show_on_map(str(entity))
+
+    def show_on_map(self, ref: str) -> bool:
+        window = self.window()
+        select = getattr(window, "select_entity", None)
+        return bool(select(ref)) if callable(select) else False
+
+    def retranslate(self) -> None:
+        self.heading.setText(self.title_fa if i18n.lang() == "fa" else self.title_en)
+        for i in range(self.tabs.count()):
+            w = self.tabs.widget(i)
+            entry = next((v for v in self.tables.values() if v[0] is w), None)
+            if entry is not None:
+                entry[0].retranslate()
+                self.tabs.setTabText(i, entry[1] if i18n.lang() == "fa" else entry[2])
+            elif w.property("title_fa"):
+                self.tabs.setTabText(i, w.property("title_fa" if i18n.lang() == "fa" else "title_en"))
+        self.safe_refresh()
+
+
+__all__ = ["Column", "DepartmentPanel", "Tile"]

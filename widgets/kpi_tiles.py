@@ -1,0 +1,100 @@
+"""Big-number tiles for department panels and the wall: value, unit, caption, status.
+
+A tile never shows a made-up number: `None` renders as "—" with the caption "no data".
+Status is shown by colour *and* a glyph, so it reads without colour vision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
+
+from console import i18n
+
+STATUS_STYLE = {
+    "ok": ("#3fb950", "●"),
+    "warn": ("#d29922", "▲"),
+    "alarm": ("#ff6b6b", "◆"),
+    "stale": ("#8b98a5", "◌"),
+    "none": ("#8b98a5", ""),
+}
+
+
+@dataclass
+class Tile:
+    key: str
+    title_fa: str
+    title_en: str
+    value: float | None = None
+    unit: str = ""
+    decimals: int = 0
+    status: str = "none"  # ok | warn | alarm | stale | none
+    detail: str = ""
+
+    def title(self) -> str:
+        return self.title_fa if i18n.lang() == "fa" else self.title_en
+
+
+class KpiTile(QFrame):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("kpiTile")
+        self.setFrameShape(QFrame.StyledPanel)
+        self.setStyleSheet(
+            "QFrame#kpiTile { background: #111922; border: 1px solid #223041; border-radius: 6px; }"
+            "QLabel { background: transparent; }"
+        )
+        self.title = QLabel(self)
+        self.title.setStyleSheet("color: #b8c4d0;")
+        self.value = QLabel(self)
+        self.value.setStyleSheet("font-size: 20pt; font-weight: bold;")
+        self.detail = QLabel(self)
+        self.detail.setStyleSheet("color: #8b98a5;")
+        self.detail.setWordWrap(True)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(10, 6, 10, 6)
+        lay.setSpacing(2)
+        for w in (self.title, self.value, self.detail):
+            w.setAlignment(Qt.AlignLeading | Qt.AlignVCenter)
+            lay.addWidget(w)
+
+    def show_tile(self, tile: Tile) -> None:
+        colour, glyph = STATUS_STYLE.get(tile.status, STATUS_STYLE["none"])
+        self.title.setText(f"{glyph} {tile.title()}".strip())
+        self.title.setStyleSheet(f"color: {colour if tile.status != 'none' else '#b8c4d0'};")
+        if tile.value is None:
+            self.value.setText("—")
+            self.detail.setText(tile.detail or i18n.tr("kpi.no_data"))
+        else:
+            unit = f" {tile.unit}" if tile.unit else ""
+            self.value.setText(f"{i18n.number(tile.value, tile.decimals)}{unit}")
+            self.detail.setText(tile.detail)
+        self.value.setStyleSheet(
+            f"font-size: 20pt; font-weight: bold; color: "
+            f"{'#8b98a5' if tile.status == 'stale' else '#ffffff'};"
+        )
+
+
+class KpiStrip(QWidget):
+    """A responsive grid of tiles, updated by key."""
+
+    def __init__(self, columns: int = 4, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.columns = columns
+        self._grid = QGridLayout(self)
+        self._grid.setContentsMargins(0, 0, 0, 0)
+        self._grid.setSpacing(6)
+        self._tiles: dict[str, KpiTile] = {}
+
+    def set_tiles(self, tiles: list[Tile]) -> None:
+        for i, tile in enumerate(tiles):
+            w = self._tiles.get(tile.key)
+            if w is None:
+                w = self._tiles[tile.key] = KpiTile(self)
+                self._grid.addWidget(w, i // self.columns, i % self.columns)
+            w.show_tile(tile)
+
+    def tile(self, key: str) -> KpiTile:
+        return self._tiles[key]

@@ -1,0 +1,118 @@
+"""A sortable table over a list of row dicts: the workhorse of department panels.
+
+Columns declare how to render (number with Persian digits, text, local time); sorting uses the raw
+value, so "۱۰" sorts after "۹". Rows are replaced wholesale per refresh (model reset keeps it simple
+and fast for the few hundred rows a panel shows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+
+from console import i18n
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    title_fa: str
+    title_en: str
+    kind: str = "text"  # text | number | time
+    decimals: int = 0
+    render: Callable[[Any, dict], str] | None = None
+
+    def title(self) -> str:
+        return self.title_fa if i18n.lang() == "fa" else self.title_en
+
+    def text(self, row: dict) -> str:
+        value = row.get(self.key)
+        if self.render is not None:
+            return self.render(value, row)
+        if value is None:
+            return "—"
+        if self.kind == "number":
+            return i18n.number(value, self.decimals)
+        if self.kind == "time":
+            return i18n.format_clock(i18n.local_time(int(value)), seconds=False)
+        return str(value)
+
+
+class RecordsModel(QAbstractTableModel):
+    def __init__(self, columns: list[Column], parent=None):
+        super().__init__(parent)
+        self.columns = columns
+        self.rows: list[dict] = []
+
+    def set_rows(self, rows: list[dict]) -> None:
+        self.beginResetModel()
+        self.rows = list(rows)
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: B008 - Qt API
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: B008 - Qt API
+        return 0 if parent.isValid() else len(self.columns)
+
+    def data(self, index: QModelIndex, role: int = Qt.DisplayRole):
+        if not index.isValid():
+            return None
+        row, col = self.rows[index.row()], self.columns[index.column()]
+        if role == Qt.DisplayRole:
+            return col.text(row)
+        if role == Qt.UserRole:
+            value = row.get(col.key)
+            return (value is None, value if value is not None else 0)
+        if role == Qt.ForegroundRole and row.get("_colour"):
+            return QColor(row["_colour"])
+        if role == Qt.TextAlignmentRole and col.kind == "number":
+            return int(Qt.AlignTrailing | Qt.AlignVCenter)
+        return None
+
+    def headerData(self, section: int, orientation, role: int = Qt.DisplayRole):
+        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
+            return self.columns[section].title()
+        return None
+
+    def retranslate(self) -> None:
+        self.headerDataChanged.emit(Qt.Horizontal, 0, max(0, len(self.columns) - 1))
+
+
+class _SortProxy(QSortFilterProxyModel):
+    def lessThan(self, left: QModelIndex, right: QModelIndex) -> bool:
+        a, b = left.data(Qt.UserRole), right.data(Qt.UserRole)
+        try:
+            return a < b
+        except TypeError:
+            return str(a) < str(b)
+
+
+class RecordsTable(QTableView):
+    def __init__(self, columns: list[Column], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.model_ = RecordsModel(columns, self)
+        self.proxy = _SortProxy(self)
+        self.proxy.setSourceModel(self.model_)
+        self.setModel(self.proxy)
+        self.setSortingEnabled(True)
+        self.setAlternatingRowColors(True)
+        self.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.verticalHeader().hide()
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.horizontalHeader().setStretchLastSection(True)
+
+    def set_rows(self, rows: list[dict]) -> None:
+        self.model_.set_rows(rows)
+
+    def row_at(self, view_row: int) -> dict:
+        return self.model_.rows[self.proxy.mapToSource(self.proxy.index(view_row, 0)).row()]
+
+    def retranslate(self) -> None:
+        self.model_.retranslate()
