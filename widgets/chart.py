@@ -195,6 +195,9 @@ class ChartWidget(QFrame):
         for curve in (self.curve, self.tail):
             curve.setSkipFiniteCheck(True)
             self.vb.addItem(curve)
+        # the newest sample as a dot: a value stands out even when it has no neighbour to join yet
+        self.last_dot = pg.ScatterPlotItem(size=6, pen=pg.mkPen(None), brush=pg.mkBrush(LINE))
+        self.vb.addItem(self.last_dot, ignoreBounds=True)
         self.cursor_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(CURSOR, width=1))
         self.cursor_line.hide()
         self.vb.addItem(self.cursor_line, ignoreBounds=True)
@@ -326,6 +329,11 @@ class ChartWidget(QFrame):
 
     def _set_value(self, info: SignalInfo | None) -> None:
         last = info.ring.last() if info else None
+        if last is None or info is None or last[1] != last[1]:
+            self.last_dot.setData([], [])
+        else:
+            self.last_dot.setData([(last[0] - self.origin_ns) / NS], [last[1]])
+            self.last_dot.setBrush(pg.mkBrush(STALE_LINE if self._stale else LINE))
         if last is None or info is None:
             self.value.setText("—")
             return
