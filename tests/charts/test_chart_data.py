@@ -58,3 +58,32 @@ def test_a_new_sample_rescans_one_bin_and_spikes_survive():
     assert bins.rescanned_bins == 1 and bins.changed_from == 999
     bins.points(t1 - 999 * px, t1 + px, 1_000)  # scrolled by one column
     assert bins.rescanned_bins == 1 and bins.changed_from == 0
+
+
+class _History:
+    def __init__(self, fail: bool = False):
+        self.fail = fail
+        self.calls = 0
+
+    def history(self, signal, t0, t1, n_out):
+        self.calls += 1
+        if self.fail:
+            raise OSError("database unreachable")
+        return np.linspace(t0, t1 - 1, n_out).astype(np.int64), np.full(n_out, -5.0)
+
+
+def test_zoom_out_beyond_the_ring_draws_provider_history_first(caplog):
+    store = SeriesStore(config=SeriesConfig(points_per_signal=1_000, initial_points=1_000))
+    store.append("s/x", T0 + np.arange(5_000) * NS, np.arange(5_000.0))  # the ring keeps the last 1000
+    hist = _History()
+    store.set_history(hist)
+    bins = PixelBins(store, "s/x")
+    t, v = bins.points(T0, T0 + 5_000 * NS, 500)
+    assert np.all(np.diff(t) >= 0) and v[0] == -5.0 and v.max() == 4_999.0
+    assert t[np.argmax(v == 4_000.0)] == T0 + 4_000 * NS  # ring data starts where the ring does
+    bins.points(T0, T0 + 5_000 * NS, 500)
+    assert hist.calls == 1, "the same window does not ask the provider again"
+    store.set_history(_History(fail=True))
+    with caplog.at_level("ERROR"):
+        t, v = PixelBins(store, "s/x").points(T0, T0 + 5_000 * NS, 500)
+    assert v.min() >= 4_000 and "database unreachable" in caplog.text
