@@ -21,7 +21,15 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPen
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QGraphicsEllipseItem,
+    QGraphicsItem,
+    QHBoxLayout,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
 
 from console import i18n, timeticks
 from console.chart_data import PixelBins
@@ -196,7 +204,13 @@ class ChartWidget(QFrame):
             curve.setSkipFiniteCheck(True)
             self.vb.addItem(curve)
         # the newest sample as a dot: a value stands out even when it has no neighbour to join yet
-        self.last_dot = pg.ScatterPlotItem(size=6, pen=pg.mkPen(None), brush=pg.mkBrush(LINE))
+        # (a plain ellipse that ignores the view transform: moving it costs a setPos, where a
+        # ScatterPlotItem re-renders its spots on every setData)
+        self.last_dot = QGraphicsEllipseItem(-3.0, -3.0, 6.0, 6.0)
+        self.last_dot.setFlag(QGraphicsItem.ItemIgnoresTransformations)
+        self.last_dot.setPen(QPen(Qt.NoPen))
+        self.last_dot.setBrush(LINE)
+        self.last_dot.hide()
         self.vb.addItem(self.last_dot, ignoreBounds=True)
         self.cursor_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(CURSOR, width=1))
         self.cursor_line.hide()
@@ -302,6 +316,7 @@ class ChartWidget(QFrame):
             self._stale = stale
             self.curve.setPen(self._pen(stale))
             self.tail.setPen(self._pen(stale))
+            self.last_dot.setBrush(STALE_LINE if stale else LINE)
         self.state.setText(why)
         self.state.setVisible(bool(why))
         self._set_y(extremes, info.meta if info else None)
@@ -330,10 +345,10 @@ class ChartWidget(QFrame):
     def _set_value(self, info: SignalInfo | None) -> None:
         last = info.ring.last() if info else None
         if last is None or info is None or last[1] != last[1]:
-            self.last_dot.setData([], [])
+            self.last_dot.hide()
         else:
-            self.last_dot.setData([(last[0] - self.origin_ns) / NS], [last[1]])
-            self.last_dot.setBrush(pg.mkBrush(STALE_LINE if self._stale else LINE))
+            self.last_dot.setPos((last[0] - self.origin_ns) / NS, last[1])
+            self.last_dot.show()
         if last is None or info is None:
             self.value.setText("—")
             return
@@ -444,7 +459,17 @@ class ChartWidget(QFrame):
             self.sig_hover.emit(None)
         return super().eventFilter(obj, event)
 
+    def _reserve_value_width(self) -> None:
+        """Room for the widest value this signal shows: a new value then never re-lays the header out
+        (which would repaint the whole chart for every sample)."""
+        info = self.info
+        meta = info.meta if info is not None else None
+        sample = i18n.number(-88_888.8888, meta.decimals if meta else 1) + " " + (meta.unit if meta else "")
+        self.value.setMinimumWidth(self.value.fontMetrics().horizontalAdvance(sample) + 4)
+        self.value.setAlignment(Qt.AlignTrailing | Qt.AlignVCenter)
+
     def retranslate(self) -> None:
+        self._reserve_value_width()
         self.title.setText(title_of(self.info, self.signal))
         self.title.setToolTip(self.signal)
         self._key = None  # labels and digits change with the language: redraw
