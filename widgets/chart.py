@@ -466,7 +466,10 @@ class ChartWidget(QFrame):
         meta = info.meta if info is not None else None
         sample = i18n.number(-88_888.8888, meta.decimals if meta else 1) + " " + (meta.unit if meta else "")
         self.value.setMinimumWidth(self.value.fontMetrics().horizontalAdvance(sample) + 4)
-        self.value.setAlignment(Qt.AlignTrailing | Qt.AlignVCenter)
+        outer = (
+            Qt.AlignLeft if i18n.is_rtl() else Qt.AlignRight
+        ) | Qt.AlignAbsolute  # the chart's outer edge
+        self.value.setAlignment(outer | Qt.AlignVCenter)
 
     def retranslate(self) -> None:
         self._reserve_value_width()
