@@ -22,7 +22,7 @@ from tests.perf.timing import Timing, interleaved, read_bandwidth
 
 N_OUT = 2_000
 ALGOS = ("minmax", "m4", "minmax_lttb", "lttb")
-ROUNDS = {1_000_000: 25, 10_000_000: 9, 100_000_000: 3}
+ROUNDS = {1_000_000: 25, 10_000_000: 9, 100_000_000: 5}
 TWIN_ROUNDS = {1_000_000: 3, 10_000_000: 2, 100_000_000: 1}
 
 
