@@ -1,7 +1,8 @@
 """Which signals the chart panel shows before an operator picks: a few city-level ones. Qt-free.
 
-Air quality of a few stations, one traffic speed, one water level, one substation load, then other
-city-level signals; never per-vehicle signals (hundreds of them, none city-level on its own).
+One air-quality station, one traffic speed, one water level, one substation load first (so a small
+panel still shows the city's main systems), then more air-quality stations, then other city-level
+signals; never per-vehicle signals (hundreds of them, none city-level on its own).
 """
 
 from __future__ import annotations
@@ -29,9 +30,11 @@ class _Signal(Protocol):
 
 
 def suggest(signals: Iterable[_Signal], k: int = 6) -> list[str]:
-    """Up to `k` signal ids, preferred kinds first (stable order by entity id within a kind)."""
+    """Up to `k` signal ids: first one of each preferred kind (so a small panel still shows air,
+    traffic, water and power), then the rest of each kind's quota, then other city-level kinds.
+    Within a kind the order is stable (by signal id)."""
     pool = sorted((s for s in signals if s.etype not in NOT_CITY_LEVEL), key=lambda s: s.signal)
-    chosen: list[str] = []
+    per_kind: list[list[str]] = []
     kinds: set[str] = set()
     for etype, key, count in PREFERRED:
         if etype in kinds and etype == "Substation":
@@ -39,7 +42,8 @@ def suggest(signals: Iterable[_Signal], k: int = 6) -> list[str]:
         hits = [s.signal for s in pool if s.etype == etype and s.key == key][:count]
         if hits:
             kinds.add(etype)
-        chosen.extend(h for h in hits if h not in chosen)
+            per_kind.append(hits)
+    chosen = [hits[0] for hits in per_kind] + [h for hits in per_kind for h in hits[1:]]
     for s in pool:  # then whatever else arrives, one per kind of value
         if len(chosen) >= k:
             break

@@ -50,6 +50,7 @@ EXPECTED = QColor("#3a4a5c")
 CURSOR = QColor(232, 237, 242, 150)
 AXIS_TEXT = QColor("#b8c4d0")
 LEFT_AXIS_PX = 64
+MIN_HEIGHT_PX = 110
 CHART_QSS = f"""
 QFrame#chart {{ border: 1px solid #1c2530; border-radius: 3px; background: {BG}; }}
 QLabel#chartTitle {{ color: #e8edf2; font-weight: bold; }}
@@ -225,6 +226,7 @@ class ChartWidget(QFrame):
         self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.plot.viewport().installEventFilter(self)
 
+        self.setMinimumHeight(MIN_HEIGHT_PX)  # below this a plot is a smear, not a chart
         lay = QVBoxLayout(self)
         lay.setContentsMargins(1, 1, 1, 1)
         lay.setSpacing(0)
@@ -352,7 +354,13 @@ class ChartWidget(QFrame):
         if last is None or info is None:
             self.value.setText("—")
             return
-        self.value.setText(f"{i18n.number(last[1], info.meta.decimals)} {info.meta.unit}".strip())
+        text = f"{i18n.number(last[1], info.meta.decimals)} {info.meta.unit}".strip()
+        # the label's width only ever grows, in 24-px steps: a new value then almost never re-lays the
+        # header out (which repaints the whole chart) and never makes the dock wider than it needs
+        need = -(-self.value.fontMetrics().horizontalAdvance(text) // 24) * 24 + 4
+        if need > self.value.minimumWidth():
+            self.value.setMinimumWidth(need)
+        self.value.setText(text)
 
     def _set_y(self, v: np.ndarray, meta: SignalMeta | None) -> None:
         finite = v[np.isfinite(v)] if len(v) else v
@@ -459,20 +467,15 @@ class ChartWidget(QFrame):
             self.sig_hover.emit(None)
         return super().eventFilter(obj, event)
 
-    def _reserve_value_width(self) -> None:
-        """Room for the widest value this signal shows: a new value then never re-lays the header out
-        (which would repaint the whole chart for every sample)."""
-        info = self.info
-        meta = info.meta if info is not None else None
-        sample = i18n.number(-88_888.8888, meta.decimals if meta else 1) + " " + (meta.unit if meta else "")
-        self.value.setMinimumWidth(self.value.fontMetrics().horizontalAdvance(sample) + 4)
+    def _align_value(self) -> None:
         outer = (
             Qt.AlignLeft if i18n.is_rtl() else Qt.AlignRight
         ) | Qt.AlignAbsolute  # the chart's outer edge
         self.value.setAlignment(outer | Qt.AlignVCenter)
+        self.value.setMinimumWidth(0)
 
     def retranslate(self) -> None:
-        self._reserve_value_width()
+        self._align_value()
         self.title.setText(title_of(self.info, self.signal))
         self.title.setToolTip(self.signal)
         self._key = None  # labels and digits change with the language: redraw

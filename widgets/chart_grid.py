@@ -27,6 +27,7 @@ from widgets.chart import ChartWidget
 
 # chart cells look best around this width:height
 CELL_ASPECT = 2.6
+MIN_CELL_PX = 280
 GRID_QSS = """
 QLabel#chartBanner { background: #5a3d00; color: #ffe7a3; font-weight: bold; padding: 4px 10px;
                      border: 1px solid #d29922; }
@@ -38,11 +39,13 @@ QPushButton#backToLive { background: #1f6feb; color: #ffffff; font-weight: bold;
 
 
 def grid_columns(n: int, width: float, height: float, aspect: float = CELL_ASPECT) -> int:
-    """Columns that make n cells in width x height closest to the wanted cell aspect."""
+    """Columns that make n cells in width x height closest to the wanted cell aspect, never narrower
+    than MIN_CELL_PX (a wide, low dock would otherwise get many thin columns whose minimum widths
+    add up to more than the dock had)."""
     if n <= 1 or width <= 0 or height <= 0:
         return 1
     best, best_cols = math.inf, 1
-    for cols in range(1, n + 1):
+    for cols in range(1, min(n, max(1, int(width // MIN_CELL_PX))) + 1):
         rows = math.ceil(n / cols)
         score = abs(math.log((width / cols) / (height / rows) / aspect)) + 0.02 * (cols * rows - n)
         if score < best:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -32,9 +32,10 @@ from console import i18n, signal_choice
 from console.core import Core
 from console.series import NS, SeriesConfig, SeriesStore
 from widgets.chart import title_of
-from widgets.chart_grid import ChartGrid
+from widgets.chart_grid import MIN_CELL_PX, ChartGrid
 
 MAX_CHARTS = 16
+MIN_CHART_PX = 150  # a chart lower than this (header + plot + axis) is not readable
 DEFAULT_CHARTS = 6
 # (seconds, catalog key, n) offered in the window selector
 WINDOWS = (
@@ -115,6 +116,9 @@ class ChartPanel(QWidget):
         self.n_auto = charts
         self.picked: list[str] | None = None  # None: follow the automatic choice
         self.grid = ChartGrid(store, health=health, tz=tz, redraw_hz=redraw_hz, parent=self)
+        # the charts' own minimum heights must not hold the dock open: the panel shows as many
+        # charts as fit (auto_count) instead, so an explicit small minimum wins over the layout's
+        self.grid.setMinimumSize(MIN_CELL_PX // 2, MIN_CHART_PX)
         self.window_box = QComboBox(self)
         for seconds, _key, _n in WINDOWS:
             self.window_box.addItem("", seconds)
@@ -146,12 +150,27 @@ class ChartPanel(QWidget):
         self.retranslate()
         self.follow_store()
 
+    def sizeHint(self) -> QSize:
+        # ask the main window for room for a few readable charts when docks share a side
+        return QSize(460, 620)
+
+    def auto_count(self) -> int:
+        """How many charts fit the panel readably (at least MIN_CHART_PX high), up to n_auto."""
+        h = self.height() - 80 if self.isVisible() else 10_000
+        fit = max(1, h // MIN_CHART_PX) * max(1, self.width() // MIN_CELL_PX)
+        return max(1, min(self.n_auto, fit))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.picked is None:
+            self.follow_store()
+
     def follow_store(self) -> None:
         """Apply the automatic choice as signals appear (until the operator picks)."""
         wanted = (
             self.picked
             if self.picked is not None
-            else signal_choice.suggest(self.store.signals(), self.n_auto)
+            else signal_choice.suggest(self.store.signals(), self.auto_count())
         )
         if wanted != self.grid.signals():
             self.grid.set_signals(wanted)

@@ -180,6 +180,7 @@ def test_grid_columns_follow_the_aspect():
     assert grid_columns(12, 1920, 1040) == 3
     assert grid_columns(6, 460, 900) == 1
     assert grid_columns(1, 100, 100) == 1
+    assert grid_columns(6, 780, 330) <= 2, "a wide, low dock never gets columns narrower than a chart"
 
 
 def test_time_axis_labels_in_persian_and_english(grid):
@@ -218,7 +219,10 @@ def test_panel_shows_an_empty_state_then_sensible_signals(qapp, qtbot):
     store.ingest(readings)
     panel.follow_store()
     assert panel.stack.currentWidget() is panel.grid
-    assert panel.grid.signals() == ["aq-0/aqi", "aq-1/aqi", "aq-2/aqi", "seg-4/speed", "river-1/level"]
+    assert panel.grid.signals() == ["aq-0/aqi", "seg-4/speed", "river-1/level", "aq-1/aqi", "aq-2/aqi"]
+    panel.resize(500, 330)  # a low dock: only as many charts as stay readable
+    qtbot.waitUntil(lambda: len(panel.grid.signals()) <= 2)
+    assert panel.grid.signals() == ["aq-0/aqi", "seg-4/speed"][: len(panel.grid.signals())]
     panel.picked = ["river-1/level"]  # the operator's choice sticks
     panel.follow_store()
     assert panel.grid.signals() == ["river-1/level"]

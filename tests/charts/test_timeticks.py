@@ -61,6 +61,7 @@ def test_suggested_signals_are_city_level():
         _S("sub-2/load_pct", "Substation"),
     ]
     got = signal_choice.suggest(pool, k=6)
-    assert got == ["aq-1/aqi", "aq-2/aqi", "aq-3/aqi", "seg-9/speed", "river-1/level", "sub-2/load_pct"]
+    assert got == ["aq-1/aqi", "seg-9/speed", "river-1/level", "sub-2/load_pct", "aq-2/aqi", "aq-3/aqi"]
+    assert signal_choice.suggest(pool, k=2) == ["aq-1/aqi", "seg-9/speed"], "a small panel: air and traffic"
     assert "bus-12/speed" not in signal_choice.suggest(pool, k=20)
     assert signal_choice.suggest([], k=6) == []
