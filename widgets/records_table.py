@@ -109,10 +109,28 @@ class RecordsTable(QTableView):
         self.horizontalHeader().setStretchLastSection(True)
 
     def set_rows(self, rows: list[dict]) -> None:
+        """Replace the rows; the selected row stays selected (matched by its "entity")."""
+        keep = (self.selected_row() or {}).get("entity")
         self.model_.set_rows(rows)
+        if keep is not None:
+            self.select_entity(str(keep))
 
     def row_at(self, view_row: int) -> dict:
         return self.model_.rows[self.proxy.mapToSource(self.proxy.index(view_row, 0)).row()]
+
+    def selected_row(self) -> dict | None:
+        index = self.selectionModel().currentIndex() if self.selectionModel() else None
+        if index is None or not index.isValid() or not self.selectionModel().isRowSelected(index.row()):
+            return None
+        return self.row_at(index.row())
+
+    def select_entity(self, entity: str) -> bool:
+        for i, row in enumerate(self.model_.rows):
+            if str(row.get("entity")) == entity:
+                view_row = self.proxy.mapFromSource(self.model_.index(i, 0)).row()
+                self.selectRow(view_row)
+                return True
+        return False
 
     def retranslate(self) -> None:
         self.model_.retranslate()

@@ -1,0 +1,21 @@
+"""Fixtures for department plugin tests: a screenless console (tests/plugins/rig.py) per test."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.plugins.rig import PluginRig
+
+
+@pytest.fixture
+def make_rig(tmp_path):
+    rigs: list[PluginRig] = []
+
+    def make(*names: str) -> PluginRig:
+        rig = PluginRig(tmp_path, *names)
+        rigs.append(rig)
+        return rig
+
+    yield make
+    for rig in rigs:
+        rig.close()
