@@ -263,7 +263,9 @@ class Department:
     """One plugin's wiring: topics to watch, rules file, strings, KPIs, layers, derived readings, panel.
 
     Subclass and override `update(topic, readings)` to compute what is the department's own after
-    each batch (it runs on the bus tick; keep it to a few milliseconds, vectorised). `activate(ctx)`
+    each batch. It runs on the department's own bus worker thread (`worker = True`; one batch at a
+    time per department, whatever the topic), never on the UI thread; panels read the results, which
+    are replaced whole, never mutated in place. `activate(ctx)`
     registers everything through the Context, so deactivation undoes it all. An exception in
     `update` or in a KPI is contained: counted, logged once a minute, shown on the panel
     (`last_error`), and the next batch is tried again.
@@ -276,7 +278,10 @@ class Department:
     history: dict[str, float] | None = None  # value key -> seconds kept per entity (LatestTable)
     defaults: dict[str, Any] | None = None  # parameters of the [department] table of rules.toml
 
+    worker = True  # subscriptions on bus worker threads (False: inline on the loop thread)
+
     def __post_init__(self) -> None:
+        self._batch_lock = threading.RLock()
         self.table: LatestTable | None = None
         self.ctx: Any = None
         self.started = time.monotonic()
@@ -300,21 +305,22 @@ class Department:
         for d in self.city.districts if self.city is not None else ():
             self.district_centre(d.id)  # geography work at activation (helper thread), not on a bus tick
         for topic in self.topics:
-            ctx.subscribe(topic, self.on_batch)
+            ctx.subscribe(topic, self.on_batch, worker=self.worker)
         if rules_file.is_file():
             for rule in load_department_rules(rules_file, self.name, f"plugin:{self.name}"):
                 ctx.add_rule(rule)
 
     def on_batch(self, topic: str, items: list[Any]) -> None:
         """The FeedBus callback: keep the latest state, then let the department compute its own."""
-        self.table.on_readings(topic, items)
-        try:
-            self.update(topic, items)
-        except Exception as exc:
-            self._failed("update", exc)
-        else:
-            if self.last_error.startswith("update"):
-                self.last_error = ""
+        with self._batch_lock:
+            self.table.on_readings(topic, items)
+            try:
+                self.update(topic, items)
+            except Exception as exc:
+                self._failed("update", exc)
+            else:
+                if self.last_error.startswith("update"):
+                    self.last_error = ""
 
     def update(self, topic: str, items: list[Any]) -> None:
         """Override: derived state after a batch of readings on one of `topics`."""
@@ -328,6 +334,11 @@ class Department:
         return self.ctx.service(name) if self.ctx is not None else None
 
     # -- the city ------------------------------------------------------------------------------------
+    @property
+    def timezone(self) -> str:
+        settings = self.ctx.settings if self.ctx is not None else None
+        return getattr(settings, "timezone", "") or "Asia/Tehran"
+
     @property
     def city(self) -> Any:
         """The configured city's geography (districts, roads, places), or None when there is none."""
@@ -401,12 +412,21 @@ class Department:
         return self.ctx.add_kpi(axis, name, safe, title_fa=title_fa, title_en=title_en, unit=unit)
 
     def add_layer(
-        self, key: str, title_fa: str, title_en: str, *, z: int = 25, legend: Iterable[Any] = ()
+        self,
+        key: str,
+        title_fa: str,
+        title_en: str,
+        *,
+        z: int = 25,
+        legend: Iterable[Any] = (),
+        visible: bool = True,
     ) -> Any:
         """A map layer of this department (`<plugin>.<key>`), registered through the Context."""
         from console.maplayers import MapLayer
 
-        layer = MapLayer(f"{self.name}.{key}", title_fa, title_en, z=z, legend=legend, owner=self.name)
+        layer = MapLayer(
+            f"{self.name}.{key}", title_fa, title_en, z=z, legend=legend, owner=self.name, visible=visible
+        )
         self.ctx.add_map_layer(layer, title_fa, title_en, key=layer.key)
         return layer
 
@@ -449,3 +469,42 @@ class Department:
             by_topic.setdefault(r.topic, []).append(r)
         for topic, items in by_topic.items():
             bus.publish_many(topic, items)
+
+
+class DepartmentPlugin:
+    """A department plugin's `activate`/`deactivate`, so its __init__.py is three lines:
+
+        plugin = DepartmentPlugin(lambda: ParkingDesk(Path(__file__).parent), __name__,
+                                  ".panel:ParkingPanel", "پارکینگ", "Parking")
+        activate, deactivate = plugin.activate, plugin.deactivate
+
+    The panel class ("module:Class", relative to the package) is imported only inside the panel
+    factory, on the GUI thread, so a headless console never imports Qt for it.
+    """
+
+    def __init__(
+        self, make: Callable[[], Department], package: str, panel: str, title_fa: str, title_en: str
+    ):
+        self.make, self.package, self.panel = make, package, panel
+        self.title_fa, self.title_en = title_fa, title_en
+        self.desk: Department | None = None
+
+    def activate(self, ctx: Any) -> None:
+        desk = self.make()
+        desk.activate(ctx)
+
+        def make_panel(parent: Any) -> Any:
+            import importlib
+
+            module, _, cls = self.panel.partition(":")
+            return getattr(importlib.import_module(module, self.package), cls)(desk, parent)
+
+        ctx.add_panel(make_panel, self.title_fa, self.title_en)
+        ctx.on_dispose(self._forget)
+        self.desk = desk
+
+    def _forget(self) -> None:
+        self.desk = None
+
+    def deactivate(self) -> None:
+        """Everything was registered through the Context; the host undoes it."""

@@ -93,9 +93,12 @@ class DepartmentPanel(PluginPanel):
         kind: str = "text",
         decimals: int = 0,
         render: Callable[[Any, dict], str] | None = None,
+        sort_by: str = "",
         **fmt: Any,
     ) -> Column:
-        return Column(key, *self.both(title_key, **fmt), kind=kind, decimals=decimals, render=render)
+        return Column(
+            key, *self.both(title_key, **fmt), kind=kind, decimals=decimals, render=render, sort_by=sort_by
+        )
 
     def tile(self, key: str, title_key: str, value: float | None, **kw: Any) -> Tile:
         fmt = kw.pop("fmt", {})

@@ -26,6 +26,7 @@ class Column:
     kind: str = "text"  # text | number | time
     decimals: int = 0
     render: Callable[[Any, dict], str] | None = None
+    sort_by: str = ""  # sort on another key of the row (e.g. an id for natural order of names)
 
     def title(self) -> str:
         return self.title_fa if i18n.lang() == "fa" else self.title_en
@@ -67,7 +68,7 @@ class RecordsModel(QAbstractTableModel):
         if role == Qt.DisplayRole:
             return col.text(row)
         if role == Qt.UserRole:
-            value = row.get(col.key)
+            value = row.get(col.sort_by or col.key)
             return (value is None, value if value is not None else 0)
         if role == Qt.ForegroundRole and row.get("_colour"):
             return QColor(row["_colour"])
@@ -101,6 +102,7 @@ class RecordsTable(QTableView):
         self.proxy.setSourceModel(self.model_)
         self.setModel(self.proxy)
         self.setSortingEnabled(True)
+        self.sortByColumn(0, Qt.AscendingOrder)  # Qt 6 starts descending
         self.setAlternatingRowColors(True)
         self.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.setEditTriggers(QAbstractItemView.NoEditTriggers)

@@ -26,7 +26,7 @@ class ParkingPanel(DepartmentPanel):
             "lots",
             *self.both("parking.tab.lots"),
             [
-                self.column("name", "parking.col.lot"),
+                self.column("name", "parking.col.lot", sort_by="entity"),
                 self.column("district", "col.district"),
                 self.column("occupancy", "parking.col.occupancy", "number"),
                 self.column("free", "parking.col.free", "number"),
@@ -42,7 +42,7 @@ class ParkingPanel(DepartmentPanel):
             "districts",
             *self.both("parking.tab.districts"),
             [
-                self.column("name", "col.district"),
+                self.column("name", "col.district", sort_by="entity"),
                 self.column("lots", "parking.col.lots", "number"),
                 self.column("occupancy", "parking.col.occupancy", "number"),
                 self.column("free", "parking.col.free", "number"),

@@ -25,12 +25,12 @@ def assert_leaves_nothing_behind(make_rig, name: str) -> None:
     during = footprint(rig)
     for key in before:
         assert during[key] > before[key], f"{name} registered no {key}"
-    assert rec.module._desk is not None
+    assert rec.module.plugin.desk is not None
     rig.play("calm", 60)  # let it work: layers filled, derived readings published
     rig.host.deactivate(name)
     assert rec.state == "inactive" and not rec.error, rec.error
     assert footprint(rig) == before
-    assert rec.module._desk is None
+    assert rec.module.plugin.desk is None
     # and again: a second activation starts clean
     rig.host.activate(name)
     assert footprint(rig) == during

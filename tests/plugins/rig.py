@@ -5,9 +5,9 @@ map layers and city, fed by the simulator offline (`console.sim.play`), determin
     rig.play("flood", 900)
     rig.fired("water")            # ids of the rules of plugin "water" that raised alarms
 
-Readings go onto the bus tick by tick; one `flush()` per simulated second delivers them to the
-plugins and to the alarm engine (both inline here, so a run is reproducible); derived readings a
-plugin publishes during a flush reach the engine on the next one. The engine's clock is the
+Readings go onto the bus tick by tick; each simulated second is delivered until the bus is quiet
+(flush + drain of the plugins' worker threads, a few rounds: derived readings a plugin publishes
+reach the engine inline on the next flush), so a run is reproducible. The engine's clock is the
 simulation's.
 """
 
@@ -19,6 +19,7 @@ from typing import Any
 from console.alarms.config import AlarmConfig
 from console.alarms.engine import AlarmEngine
 from console.bus import FeedBus
+from console.capdrafts import CapDrafts
 from console.city import load_city
 from console.health import FeedHealth
 from console.maplayers import MapLayers
@@ -50,6 +51,7 @@ class PluginRig:
             "health": self.health,
             "settings": settings or Settings(),
             "maplayers": self.maplayers,
+            "cap_drafts": CapDrafts(tmp_path / "cap-drafts"),
         }
         self.host = PluginHost(bus=self.bus, settings=self.services["settings"], services=self.services)
         self.engine = AlarmEngine(
@@ -79,10 +81,16 @@ class PluginRig:
     # -- driving -------------------------------------------------------------------------------------
     def play(self, scenario: str, seconds: float, *, vehicles: int = 20, until=None) -> float:
         """Run a scenario; stops early when `until(rig)` becomes true (checked every 10 s). Returns sim s."""
-        s = 0.0
-        for s, batch in play(scenario, seconds, vehicles=vehicles, start_ns=START_NS):
+        self._run = play(scenario, 86_400, vehicles=vehicles, start_ns=START_NS)
+        return self.play_more(seconds, until=until)
+
+    def play_more(self, seconds: float, *, until=None) -> float:
+        """Continue the scenario `play` started for `seconds` more."""
+        s = end = None
+        for s, batch in self._run:
+            end = s + seconds if end is None else end
             self.feed(batch)
-            if until is not None and int(s) % 10 == 0 and until(self):
+            if s >= end - 1 or (until is not None and int(s) % 10 == 0 and until(self)):
                 break
         return s
 
@@ -95,9 +103,15 @@ class PluginRig:
                 )
                 t = max(t, items[0].t)
         self.clock.t = t
-        self.bus.flush()
-        self.bus.flush()  # derived readings published during the first flush
+        self.settle()
         self.engine.tick(t)
+        self.settle()
+
+    def settle(self) -> None:
+        """Deliver until quiet: plugins (worker threads), the readings they derive, the engine's output."""
+        for _ in range(4):
+            self.bus.flush()
+            self.bus.drain_workers()
         self.bus.flush()
 
     def publish(self, *readings) -> None:
@@ -119,7 +133,7 @@ class PluginRig:
         return {t.rule_id for t in self.transitions if t.action == "activate" and t.rule_id in owned}
 
     def department(self, name: str) -> Any:
-        return self.host.records[name].module._desk
+        return self.host.records[name].module.plugin.desk
 
     def layer(self, key: str):
         return self.maplayers.get(key)
