@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 NS = 1_000_000_000
-ALPHAS = np.array([0.1, 0.2, 0.35, 0.5, 0.7, 0.9])
-BETA_SHARES = np.array([0.02, 0.08, 0.2])  # β as a share of α (β ≤ α keeps the model stable)
+ALPHAS = np.array([0.1, 0.2, 0.35, 0.5, 0.7, 0.9, 1.0])
+BETA_SHARES = np.array([0.02, 0.08, 0.2, 0.5])  # β as a share of α (β ≤ α keeps the model stable)
 PHIS = np.array([0.8, 0.9, 0.95, 0.98, 1.0])
 Z = {0.8: 1.2816, 0.9: 1.6449, 0.95: 1.9600}
 
@@ -65,7 +65,8 @@ class Forecast:
 def regular_grid(
     t: np.ndarray, v: np.ndarray, step_s: float, window_s: float, end_ns: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Mean of `v` per `step_s` bin over the last `window_s` up to `end_ns`: (bin end times, values; NaN = empty)."""
+    """Mean of `v` per `step_s` bin over the last `window_s` up to `end_ns`: (bin end times, values;
+    NaN = empty). Each bin covers (end - step, end]."""
     n = max(1, round(window_s / step_s))
     step = int(step_s * NS)
     end = int(end_ns if end_ns is not None else (t[-1] if len(t) else 0))

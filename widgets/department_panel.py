@@ -37,6 +37,11 @@ class DepartmentPanel(PluginPanel):
         self.body.addLayout(head)
         self.tiles = KpiStrip(tile_columns, self)
         self.body.addWidget(self.tiles)
+        self.note = QLabel(self)
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color: #8b98a5;")
+        self.note.hide()
+        self.body.addWidget(self.note)
         self.tabs = QTabWidget(self)
         self.tabs.setDocumentMode(True)
         self.body.addWidget(self.tabs, 1)
@@ -79,6 +84,11 @@ class DepartmentPanel(PluginPanel):
 
     def set_tiles(self, tiles: list[Tile]) -> None:
         self.tiles.set_tiles(tiles)
+
+    def set_note(self, text: str) -> None:
+        """One line under the tiles for what the numbers rest on (an approximation, a missing input)."""
+        self.note.setText(text)
+        self.note.setVisible(bool(text))
 
     # -- bilingual helpers (strings from the plugin's strings.toml) ---------------------------------------
     @staticmethod

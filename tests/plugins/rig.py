@@ -79,7 +79,7 @@ class PluginRig:
         self.baseline_subscribers = len(self._unsubs)
 
     # -- driving -------------------------------------------------------------------------------------
-    def play(self, scenario: str, seconds: float, *, vehicles: int = 20, until=None) -> float:
+    def play(self, scenario: str, seconds: float, *, vehicles: int = 4, until=None) -> float:
         """Run a scenario; stops early when `until(rig)` becomes true (checked every 10 s). Returns sim s."""
         self._run = play(scenario, 86_400, vehicles=vehicles, start_ns=START_NS)
         return self.play_more(seconds, until=until)

@@ -123,7 +123,7 @@ def test_station_table_per_pollutant_and_noise(make_rig):
 
 def test_calm_day_is_quiet(make_rig):
     rig = make_rig("environment")
-    rig.play("calm", 1800)
+    rig.play("calm", 1200)
     assert not rig.fired("environment"), rig.fired("environment")
     assert rig.department("environment").current_episode() is None
     assert rig.services["cap_drafts"].list() == []
