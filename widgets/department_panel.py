@@ -153,6 +153,8 @@ class DepartmentPanel(PluginPanel):
                 self.tabs.setTabText(i, entry[1] if i18n.lang() == "fa" else entry[2])
             elif w.property("title_fa"):
                 self.tabs.setTabText(i, w.property("title_fa" if i18n.lang() == "fa" else "title_en"))
+                if callable(getattr(w, "retranslate", None)):
+                    w.retranslate()
         self.safe_refresh()
 
 

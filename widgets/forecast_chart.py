@@ -11,22 +11,28 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from console import i18n
 from console.forecast import NS, Forecast
 
 
+def _decimals(spacing: float) -> int:
+    """Enough decimals to tell neighbouring ticks apart."""
+    return 0 if spacing >= 1 else 1 if spacing >= 0.1 else 2
+
+
 class _MinutesAxis(pg.AxisItem):
     def tickStrings(self, values, scale, spacing):
-        return [i18n.number(v, 0) for v in values]
+        return [i18n.number(v, _decimals(spacing)) for v in values]
 
 
 class _ValueAxis(pg.AxisItem):
     decimals = 0
 
     def tickStrings(self, values, scale, spacing):
-        return [i18n.number(v, self.decimals) for v in values]
+        return [i18n.number(v, max(self.decimals, _decimals(spacing))) for v in values]
 
 
 class ForecastChart(QWidget):
@@ -44,7 +50,13 @@ class ForecastChart(QWidget):
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
         self.plot.showGrid(x=True, y=True, alpha=0.15)
-        self.plot.setLayoutDirection(Qt.LeftToRight)  # time runs left to right in both languages
+        # time runs left to right and the value axis stays on the left in both languages
+        self.plot.setLayoutDirection(Qt.LeftToRight)
+        self.plot.plotItem.setLayoutDirection(Qt.LeftToRight)
+        # Persian digits (Noto Sans Arabic) are taller than pyqtgraph's default axis allows
+        metrics = QFontMetrics(self.font())
+        self.plot.getAxis("bottom").setHeight(metrics.height() + 18)
+        self._value_axis.setWidth(metrics.horizontalAdvance("88,888.8") + 14)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.title)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
@@ -129,8 +129,10 @@ class RecordsTable(QTableView):
     def select_entity(self, entity: str) -> bool:
         for i, row in enumerate(self.model_.rows):
             if str(row.get("entity")) == entity:
-                view_row = self.proxy.mapFromSource(self.model_.index(i, 0)).row()
-                self.selectRow(view_row)
+                index = self.proxy.mapFromSource(self.model_.index(i, 0))
+                self.selectionModel().setCurrentIndex(
+                    index, QItemSelectionModel.ClearAndSelect | QItemSelectionModel.Rows
+                )
                 return True
         return False
 

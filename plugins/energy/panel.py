@@ -121,7 +121,7 @@ class EnergyPanel(DepartmentPanel):
                     "solar",
                     "energy.tile.solar",
                     desk.solar_power_kw(),
-                    unit="kW",
+                    unit=i18n.tr("energy.unit.kw"),
                     status="none" if ratio is None else ("ok" if ratio >= 80 else "warn"),
                     detail=i18n.tr("energy.tile.solar_detail", ratio=round(ratio))
                     if ratio is not None

@@ -32,7 +32,7 @@ class WaterPanel(DepartmentPanel):
                 self.column("level", "water.col.level", "number", 2),
                 self.column("rise", "water.col.rise", "number", 2),
                 self.column("rate", "water.col.rate", "number", 2),
-                self.column("level_60", "water.col.level_60", "number", 2),
+                self.column("level_60", "water.col.level_60", "number", 2, render=self._level_text),
                 self.column("to_alarm", "water.col.to_alarm", "text"),
                 self.column("status", "water.col.status"),
             ],
@@ -82,7 +82,7 @@ class WaterPanel(DepartmentPanel):
                     "max",
                     "water.tile.max",
                     desk.max_level(),
-                    unit="m",
+                    unit=i18n.tr("water.unit.m"),
                     decimals=2,
                     status=TILE[top.state()] if top else "none",
                     detail=i18n.tr(
@@ -115,7 +115,6 @@ class WaterPanel(DepartmentPanel):
                     detail=i18n.tr(
                         "water.tile.roads_detail",
                         km=i18n.number(sum(r.road.length_m for r in flooded) / 1000.0, 1),
-                        risk=len(pic.roads) - len(flooded),
                         people=i18n.number(round(pic.people, -3), 0),
                     )
                     if live
@@ -164,6 +163,14 @@ class WaterPanel(DepartmentPanel):
         )
         self._draw_chart(gauges)
         self.show_provenance([g.row for g in gauges])
+
+    @staticmethod
+    def _level_text(value, row) -> str:
+        """A forecast at the top of the gauge's range means "at least that": the gauge reads no higher."""
+        if value is None:
+            return "—"
+        text = i18n.number(value, 2)
+        return f"≥ {text}" if LEVEL.hi is not None and value >= LEVEL.hi - 1e-6 else text
 
     @staticmethod
     def _minutes(early: float | None, expected: float | None, late: float | None) -> str:
