@@ -62,6 +62,24 @@ class Row:
         )
 
 
+@dataclass(frozen=True)
+class RowView:
+    """A department's view of one entity: its Row plus what the department derives (subclass it)."""
+
+    row: Row
+
+    @property
+    def entity(self) -> str:
+        return self.row.entity
+
+    @property
+    def stale(self) -> bool:
+        return self.row.stale
+
+    def value(self, key: str) -> float | None:
+        return self.row.value(key)
+
+
 class LatestTable:
     """Latest Reading per entity for the topics a department watches.
 

@@ -23,7 +23,7 @@ from shapely.ops import unary_union
 
 from console import i18n
 from console.areas import DistrictShare, districts_in, geojson, service_areas
-from console.departments import Department, Row
+from console.departments import Department, Row, RowView
 from console.forecast import NS
 from console.maplayers import FeatureStyle, LegendItem, MapFeature, area_style
 from console.model import Priority
@@ -38,17 +38,9 @@ COLOURS = {"ok": "#3fb950", "busy": "#d29922", "over": "#ff6b6b", "out": "#e5383
 
 
 @dataclass(frozen=True)
-class SubstationState:
-    row: Row
+class SubstationState(RowView):
     out: bool  # de-energised (and the feed is live)
     since: int | None  # ns: first reading seen de-energised
-
-    @property
-    def entity(self) -> str:
-        return self.row.entity
-
-    def value(self, key: str) -> float | None:
-        return self.row.value(key)
 
 
 @dataclass(frozen=True)
@@ -64,14 +56,9 @@ class Outage:
 
 
 @dataclass(frozen=True)
-class PlantState:
-    row: Row
+class PlantState(RowView):
     capacity: float | None
     min_expected_pct: float
-
-    @property
-    def entity(self) -> str:
-        return self.row.entity
 
     @property
     def power(self) -> float | None:

@@ -28,7 +28,7 @@ from console import i18n
 from console.airquality import POLLUTANTS, USG, AqiResult, aqi_of, category, category_colour
 from console.areas import buffered_area, city_outline, districts_in, geojson, projection_for
 from console.catalog import signal_meta
-from console.departments import Department, Row, mean
+from console.departments import Department, RowView, mean
 from console.forecast import NS
 from console.heatmap import station_heat
 from console.maplayers import FeatureStyle, LegendItem, MapFeature, area_style
@@ -48,13 +48,8 @@ NOISE = signal_meta("AirQualityObserved", "noise")
 
 
 @dataclass(frozen=True)
-class StationState:
-    row: Row
+class StationState(RowView):
     result: AqiResult  # computed from the concentrations
-
-    @property
-    def entity(self) -> str:
-        return self.row.entity
 
     @property
     def aqi(self) -> float | None:

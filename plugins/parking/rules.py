@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from console import i18n
-from console.departments import Department, Row
+from console.departments import Department, Row, RowView
 from console.forecast import NS, Forecast, forecast_many
 from console.maplayers import FeatureStyle, LegendItem, MapFeature
 from console.model import Reading
@@ -32,16 +32,11 @@ COLOURS = {"ok": "#3fb950", "busy": "#d29922", "full": "#ff6b6b", "unknown": "#8
 
 
 @dataclass(frozen=True)
-class LotState:
-    row: Row
+class LotState(RowView):
     capacity: float | None
     forecast: Forecast | None
     horizon_min: float
     full_pct: float
-
-    @property
-    def entity(self) -> str:
-        return self.row.entity
 
     @property
     def occupancy(self) -> float | None:

@@ -21,7 +21,7 @@ from typing import Any
 from console import i18n
 from console.areas import buffered_area, districts_in, geojson, projection_for, roads_within
 from console.catalog import signal_meta
-from console.departments import Department, Row
+from console.departments import Department, Row, RowView
 from console.forecast import NS, Forecast, forecast_many
 from console.maplayers import FeatureStyle, LegendItem, MapFeature
 
@@ -47,15 +47,10 @@ ROAD_COLOURS = {"flooded": "#e5383b", "at_risk": "#d29922"}
 
 
 @dataclass(frozen=True)
-class GaugeState:
-    row: Row
+class GaugeState(RowView):
     rise_m_h: float | None  # measured from the gauge's own levels
     forecast: Forecast | None
     rising_limit: float
-
-    @property
-    def entity(self) -> str:
-        return self.row.entity
 
     @property
     def level(self) -> float | None:

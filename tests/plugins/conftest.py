@@ -11,8 +11,8 @@ from tests.plugins.rig import PluginRig
 def make_rig(tmp_path):
     rigs: list[PluginRig] = []
 
-    def make(*names: str) -> PluginRig:
-        rig = PluginRig(tmp_path, *names)
+    def make(*names: str, **alarm_config) -> PluginRig:
+        rig = PluginRig(tmp_path, *names, **alarm_config)
         rigs.append(rig)
         return rig
 

@@ -41,7 +41,7 @@ class SimClock:
 
 
 class PluginRig:
-    def __init__(self, tmp_path: Path, *names: str, settings: Settings | None = None):
+    def __init__(self, tmp_path: Path, *names: str, settings: Settings | None = None, **alarm_config: Any):
         self.bus = FeedBus()
         self.clock = SimClock()
         self.health = FeedHealth()
@@ -56,9 +56,9 @@ class PluginRig:
         self.host = PluginHost(bus=self.bus, settings=self.services["settings"], services=self.services)
         self.engine = AlarmEngine(
             self.bus,
-            config=AlarmConfig(band_rules=False, console="rig"),
+            config=AlarmConfig(**{"band_rules": False, "console": "rig", **alarm_config}),
             clock=self.clock,
-            rule_folder=tmp_path / "no-shipped-rules",
+            rule_folders=[],
             city=load_city("qom"),
             services=self.services,
             registry=self.host.rules,
@@ -66,17 +66,18 @@ class PluginRig:
         self.services["alarms"] = self.engine
         self._stop_layers = self.maplayers.follow_plugins(self.host.map_layers)
         self.transitions: list[Any] = []
+        self.audits: list[Any] = []
         self._unsubs = [
             self.bus.subscribe("#", self.engine.process, name="rig-alarms"),
             self.bus.subscribe(
                 "alarm/transition", lambda _t, items: self.transitions.extend(items), name="rig"
             ),
+            self.bus.subscribe("audit/event", lambda _t, items: self.audits.extend(items), name="rig-audit"),
         ]
         self.host.discover(in_tree=IN_TREE_PLUGINS, entry_points=False)
         for name in names:
             rec = self.host.activate(name)
             assert rec.state == "active", f"{name}: {rec.state} {rec.error}"
-        self.baseline_subscribers = len(self._unsubs)
 
     # -- driving -------------------------------------------------------------------------------------
     def play(self, scenario: str, seconds: float, *, vehicles: int = 4, until=None) -> float:

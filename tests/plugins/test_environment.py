@@ -4,6 +4,7 @@ CAP 1.2), heat image, noise; quiet on a calm day."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -129,3 +130,65 @@ def test_calm_day_is_quiet(make_rig):
     assert rig.services["cap_drafts"].list() == []
     assert len(rig.layer("environment.episode")) == 0
     assert rig.kpis("environment")["people_unhealthy_air"] == 0
+
+
+def _activate(alarm_id: str, priority, t: int):
+    from console.model import AlarmState, AlarmTransition
+
+    return AlarmTransition(
+        alarm_id=alarm_id,
+        rule_id=alarm_id.split(":")[0],
+        t=t,
+        action="activate",
+        from_state=AlarmState.NORMAL,
+        to_state=AlarmState.UNACK,
+        priority=priority,
+    )
+
+
+def test_publishing_needs_a_crisis_manager_and_a_more_severe_episode_drafts_an_update(
+    make_rig, corpus, tmp_path
+):
+    from console.model import Operator, Priority, Role
+    from console.roles import PermissionDenied
+
+    xsd = corpus / "cap" / "ibm-cap" / "CAP-v1.2.xsd"
+    rig = make_rig("environment", cap_schema=str(xsd), cap_dir=str(tmp_path / "published"))
+    rig.play("air-pollution", 400)  # unhealthy air everywhere, no episode alarm yet
+    desk = rig.department("environment")
+    store = rig.services["cap_drafts"]
+    desk.on_transitions(
+        "alarm/transition", [_activate("environment.episode:qom", Priority.SEVERE, rig.clock.t)]
+    )
+    (draft,) = store.list()
+    assert draft.severity == "Severe" and draft.schema == str(xsd) and draft.problems == []
+
+    operator = Operator("sara", roles=frozenset({Role.OPERATOR}))
+    manager = Operator("reza", roles=frozenset({Role.CRISIS_MANAGER}))
+    with pytest.raises(PermissionDenied):
+        store.publish(draft.identifier, rig.engine, operator, "looks right")
+    with pytest.raises(PermissionDenied):
+        store.publish(draft.identifier, rig.engine, manager, "  ")
+    assert store.get(draft.identifier).state == "draft"
+    published = store.publish(draft.identifier, rig.engine, manager, "AQI over 150 city-wide, confirmed")
+    assert published.state == "published" and published.by == "reza"
+    xml = Path(published.published_file).read_bytes()
+    (alert,) = parse_cap(xml).alerts
+    assert alert.status == "Actual" and alert.identifier == draft.identifier
+    assert validate_xsd(xml, xsd) == []
+    rig.settle()
+    (audit,) = [a for a in rig.audits if a.kind == "cap-publish"]
+    assert audit.operator == "reza" and audit.subject == draft.identifier
+    assert audit.detail["reason"] == "AQI over 150 city-wide, confirmed"
+
+    # the episode grows very unhealthy: a new draft, an Update that references what was published
+    desk.on_transitions(
+        "alarm/transition",
+        [_activate("environment.episode.very_unhealthy:qom", Priority.EXTREME, rig.clock.t)],
+    )
+    update = next(d for d in store.list() if d.identifier != draft.identifier)
+    assert update.severity == "Extreme" and update.problems == []
+    (alert,) = parse_cap(update.xml.encode()).alerts
+    assert alert.msg_type == "Update"
+    assert alert.references == [(published.alert["sender"], draft.identifier, published.published_sent)]
+    assert store.get(draft.identifier).state == "published"  # what went out stays as it went out
