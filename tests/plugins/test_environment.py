@@ -78,28 +78,10 @@ def test_air_pollution_episode_fires_and_drafts_a_valid_bilingual_warning(episod
     (area,) = rig.layer("environment.episode").features()
     assert area.entity == "environment.episode.very_unhealthy:qom" and area.priority == 4
     assert desk.errors == 0, desk.last_error
-
-
-def test_episode_end_expires_an_unpublished_draft(episode_rig):
-    rig, _ = episode_rig
-    desk = rig.department("environment")
-    episode = desk.current_episode()
-    from console.model import AlarmState, AlarmTransition
-
+    # the episode alarms clear: the episode ends and its unpublished draft expires
     for alarm_id in sorted(episode.alarm_ids):
         desk.on_transitions(
-            "alarm/transition",
-            [
-                AlarmTransition(
-                    alarm_id=alarm_id,
-                    rule_id=alarm_id.split(":")[0],
-                    t=rig.clock.t,
-                    action="clear",
-                    from_state=AlarmState.UNACK,
-                    to_state=AlarmState.RTN_UNACK,
-                    priority=episode.priority,
-                )
-            ],
+            "alarm/transition", [_transition(alarm_id, "clear", episode.priority, rig.clock.t)]
         )
     assert desk.current_episode() is None and episode.ended == rig.clock.t
     draft = rig.services["cap_drafts"].get(episode.draft_id)
@@ -133,15 +115,24 @@ def test_calm_day_is_quiet(make_rig):
 
 
 def _activate(alarm_id: str, priority, t: int):
+    return _transition(alarm_id, "activate", priority, t)
+
+
+def _transition(alarm_id: str, action: str, priority, t: int):
     from console.model import AlarmState, AlarmTransition
 
+    before, after = (
+        (AlarmState.NORMAL, AlarmState.UNACK)
+        if action == "activate"
+        else (AlarmState.UNACK, AlarmState.RTN_UNACK)
+    )
     return AlarmTransition(
         alarm_id=alarm_id,
         rule_id=alarm_id.split(":")[0],
         t=t,
-        action="activate",
-        from_state=AlarmState.NORMAL,
-        to_state=AlarmState.UNACK,
+        action=action,
+        from_state=before,
+        to_state=after,
         priority=priority,
     )
 

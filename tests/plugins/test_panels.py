@@ -16,7 +16,7 @@ pytestmark = pytest.mark.gui
 
 CASES = {
     "parking": ("calm", 900),
-    "environment": ("air-pollution", 1000),
+    "environment": ("air-pollution", 660),
     "energy": ("earthquake", 90),
     "water": ("flood", 600),
 }
@@ -117,3 +117,36 @@ def test_failures_stay_inside_their_panel(qapp, qtbot, make_rig, monkeypatch):
     rig.play_more(60)
     water_panel.safe_refresh()
     assert water.last_error == "" and not water_panel._error.isVisible()
+
+
+def test_public_warning_tab_publishes_only_for_a_crisis_manager(qapp, qtbot, make_rig, monkeypatch, tmp_path):
+    from PySide6.QtWidgets import QInputDialog
+
+    from console.model import Operator, Role
+    from widgets.cap_drafts import CapDraftsView
+
+    rig = make_rig("environment", cap_dir=str(tmp_path / "published"))
+    rig.play("air-pollution", 600, until=lambda r: bool(r.services["cap_drafts"].list()))
+    store = rig.services["cap_drafts"]
+    (draft,) = store.list()
+    view = CapDraftsView(store, rig.engine, "plugin:environment")
+    qtbot.addWidget(view)
+    operator = Operator("sara", roles=frozenset({Role.OPERATOR}))
+    manager = Operator("reza", roles=frozenset({Role.CRISIS_MANAGER}))
+    who = {"op": operator}
+    monkeypatch.setattr(rig.engine, "current_operator", lambda: who["op"])
+    view.refresh()
+    assert view.selected().identifier == draft.identifier
+    assert (
+        "Air pollution warning" in view.detail.toPlainText()
+        and "هشدار آلودگی هوا" in view.detail.toPlainText()
+    )
+    assert not view.publish_button.isEnabled() and "sara" in view.publish_button.toolTip()
+    who["op"] = manager
+    view.refresh()
+    assert view.publish_button.isEnabled() and view.withdraw_button.isEnabled()
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("confirmed by the environment desk", True))
+    view.publish_button.click()
+    published = store.get(draft.identifier)
+    assert published.state == "published" and published.by == "reza"
+    assert not view.publish_button.isEnabled()  # nothing left to publish
