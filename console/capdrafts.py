@@ -8,9 +8,11 @@ with `cap.publish`) reviews it and publishes it with a reason: publishing re-iss
 XSD when configured, file, audit journal). A draft whose hazard ended before anyone published it
 is marked "expired"; a person may also withdraw one (with a reason).
 
-Drafts are JSON files in one folder (`<data dir>/cap/drafts` by default), written atomically, so
-every console, plugin and process sharing the data folder sees the same drafts; the draft's XML is
-kept beside it for people and other tools.
+Drafts are JSON files in one folder, written atomically, so every plugin and process sharing the
+folder sees the same drafts; the draft's XML is kept beside it for people and other tools. The core
+service "cap_drafts" keeps them beside a SQLite database (so a snapshot's throw-away database takes
+its drafts with it), else in `<data dir>/cap/drafts`. Consoles sharing a PostgreSQL database do not
+share drafts (each keeps its own folder).
 """
 
 from __future__ import annotations
@@ -157,6 +159,14 @@ class CapDrafts:
             published_file=str(path),
             published_sent=sent_text,
         )
+
+
+def folder_for(settings: Any) -> Path:
+    """Beside the SQLite database when there is one, else `<data dir>/cap/drafts`."""
+    db = str(getattr(settings, "db", "") or "")
+    if db.startswith("sqlite:///") and db != "sqlite:///:memory:":
+        return Path(db.removeprefix("sqlite:///")).parent / "cap-drafts"
+    return data_dir() / "cap" / "drafts"
 
 
 _default: CapDrafts | None = None

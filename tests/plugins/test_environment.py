@@ -183,3 +183,13 @@ def test_publishing_needs_a_crisis_manager_and_a_more_severe_episode_drafts_an_u
     assert alert.msg_type == "Update"
     assert alert.references == [(published.alert["sender"], draft.identifier, published.published_sent)]
     assert store.get(draft.identifier).state == "published"  # what went out stays as it went out
+
+
+def test_drafts_live_beside_a_sqlite_database(tmp_path):
+    from console.capdrafts import folder_for
+    from console.paths import data_dir
+    from console.settings import Settings
+
+    assert folder_for(Settings(db=f"sqlite:///{tmp_path}/x.db")) == tmp_path / "cap-drafts"
+    assert folder_for(Settings()) == data_dir() / "cap" / "drafts"
+    assert folder_for(Settings(db="postgresql+psycopg://u@h/rasad")) == data_dir() / "cap" / "drafts"
