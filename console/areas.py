@@ -17,7 +17,6 @@ import numpy as np
 import shapely
 from shapely.geometry import LineString, MultiPoint, Point, Polygon, mapping, shape
 from shapely.ops import unary_union
-from shapely.prepared import prep
 
 from console.geo import LocalProjection
 
@@ -134,27 +133,23 @@ def districts_in(city: Any, geometry: Any, min_share: float = 0.01) -> list[Dist
     return sorted(out, key=lambda s: s.share, reverse=True)
 
 
+_ROAD_LINES: dict[int, np.ndarray] = {}
+
+
+def _road_lines(city: Any) -> np.ndarray:
+    key = id(city)
+    if key not in _ROAD_LINES:
+        lines = []
+        for road in city.roads:
+            (alat, alon), (blat, blon) = city.road_coords(road)
+            lines.append(LineString([(alon, alat), (blon, blat)]))
+        _ROAD_LINES[key] = np.array(lines, dtype=object)
+    return _ROAD_LINES[key]
+
+
 def roads_within(city: Any, geometry: Any) -> list[Any]:
-    """Roads (console.city.Road) that cross the area."""
+    """Roads (console.city.Road) that cross the area (one vectorised test over all roads)."""
     if geometry is None or geometry.is_empty or city is None:
         return []
-    prepared = prep(geometry)
-    out = []
-    for road in city.roads:
-        (alat, alon), (blat, blon) = city.road_coords(road)
-        if prepared.intersects(LineString([(alon, alat), (blon, blat)])):
-            out.append(road)
-    return out
-
-
-def road_distances_m(city: Any, lat: float, lon: float, proj: LocalProjection) -> np.ndarray:
-    """Distance in metres from a point to every road of the city (segment distance)."""
-    a = np.array([city.road_coords(r)[0] for r in city.roads])
-    b = np.array([city.road_coords(r)[1] for r in city.roads])
-    ax, ay = proj.to_xy(a[:, 0], a[:, 1])
-    bx, by = proj.to_xy(b[:, 0], b[:, 1])
-    px, py = proj.to_xy(lat, lon)
-    dx, dy = bx - ax, by - ay
-    length2 = np.maximum(dx * dx + dy * dy, 1e-9)
-    u = np.clip(((px - ax) * dx + (py - ay) * dy) / length2, 0.0, 1.0)
-    return np.hypot(ax + u * dx - px, ay + u * dy - py)
+    hits = shapely.intersects(_road_lines(city), geometry)
+    return [road for road, hit in zip(city.roads, hits.tolist(), strict=True) if hit]
