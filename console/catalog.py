@@ -39,6 +39,12 @@ TOPICS: dict[str, tuple[str, str, str]] = {
 }
 
 
+# Indicators department plugins compute from the live data (forecasts, counts over a band) travel on
+# "derived/<plugin>/<what>" (console.departments.Department.derive). Alarm rules, storage and charts
+# take them like any reading; they are not map entities (plugins draw their own layers).
+DERIVED_PREFIX = "derived/"
+
+
 def topic_for(etype: str) -> str:
     """The topic an entity type travels on (first catalog match; unknown types on "entity/other")."""
     for topic, (et, _fa, _en) in TOPICS.items():

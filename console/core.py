@@ -28,17 +28,6 @@ class Service(Protocol):
     async def async_stop(self) -> None: ...
 
 
-def _city_or_none(key: str) -> Any:
-    """The city's geography (districts for alarms), or None for a city the console has no map of."""
-    from console.city import load_city
-
-    try:
-        return load_city(key)
-    except KeyError:
-        log.warning("no geography for city %r; alarms will carry no district", key)
-        return None
-
-
 class Core:
     def __init__(self, settings: Settings, *, load_plugins: bool = True, entry_point_plugins: bool = True):
         self.settings = settings
@@ -59,7 +48,7 @@ class Core:
         """Each room adds its services here (feeds, simulator, alarms, storage)."""
         from console.alarms.engine import AlarmEngine
         from console.feeds.manager import build_feeds
-        from console.mapservices import add_map_services
+        from console.mapservices import add_map_services, city_or_none
         from console.series import SeriesConfig, SeriesStore
 
         self._build_store()  # first: the alarm engine restores from store.alarm_snapshot() at its start
@@ -73,9 +62,13 @@ class Core:
                 settings=self.settings,
                 services=self.services,
                 registry=self.plugins.rules,
-                city=_city_or_none(self.settings.city),
+                city=city_or_none(self.settings.city),
             ),
         )
+        from console.capdrafts import CapDrafts, folder_for
+
+        # public warnings drafted by departments, waiting for a crisis manager (console/capdrafts.py)
+        self.add_service("cap_drafts", CapDrafts(folder_for(self.settings)))
         self._connect_store()  # last: after every service that reads history or alarm/remote
 
     def _build_store(self) -> None:

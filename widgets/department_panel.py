@@ -7,6 +7,9 @@ entity can be shown on the map (double-click), through the main window's selecti
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QTabWidget, QWidget
 
 from console import i18n
@@ -34,6 +37,11 @@ class DepartmentPanel(PluginPanel):
         self.body.addLayout(head)
         self.tiles = KpiStrip(tile_columns, self)
         self.body.addWidget(self.tiles)
+        self.note = QLabel(self)
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color: #8b98a5;")
+        self.note.hide()
+        self.body.addWidget(self.note)
         self.tabs = QTabWidget(self)
         self.tabs.setDocumentMode(True)
         self.body.addWidget(self.tabs, 1)
@@ -46,9 +54,22 @@ class DepartmentPanel(PluginPanel):
     def build(self) -> None:
         """Declare tables (add_table) and any extra widgets."""
 
-    def add_table(self, key: str, title_fa: str, title_en: str, columns: list[Column]) -> RecordsTable:
+    def add_table(
+        self,
+        key: str,
+        title_fa: str,
+        title_en: str,
+        columns: list[Column],
+        on_select: Callable[[dict], None] | None = None,
+    ) -> RecordsTable:
+        """A tab with a table; double-click shows a row's entity on the map, `on_select(row)` follows
+        the operator's selection."""
         table = RecordsTable(columns, self.tabs)
         table.doubleClicked.connect(lambda index, t=table: self._on_row_activated(t, index.row()))
+        if on_select is not None:
+            table.selectionModel().currentRowChanged.connect(
+                lambda current, _prev, t=table: current.isValid() and on_select(t.row_at(current.row()))
+            )
         self.tables[key] = (table, title_fa, title_en)
         self.tabs.addTab(table, title_fa if i18n.lang() == "fa" else title_en)
         return table
@@ -64,6 +85,35 @@ class DepartmentPanel(PluginPanel):
     def set_tiles(self, tiles: list[Tile]) -> None:
         self.tiles.set_tiles(tiles)
 
+    def set_note(self, text: str) -> None:
+        """One line under the tiles for what the numbers rest on (an approximation, a missing input)."""
+        self.note.setText(text)
+        self.note.setVisible(bool(text))
+
+    # -- bilingual helpers (strings from the plugin's strings.toml) ---------------------------------------
+    @staticmethod
+    def both(key: str, **fmt: Any) -> tuple[str, str]:
+        """A string key in Persian and in English."""
+        return i18n.tr(key, "fa", **fmt), i18n.tr(key, "en", **fmt)
+
+    def column(
+        self,
+        key: str,
+        title_key: str,
+        kind: str = "text",
+        decimals: int = 0,
+        render: Callable[[Any, dict], str] | None = None,
+        sort_by: str = "",
+        **fmt: Any,
+    ) -> Column:
+        return Column(
+            key, *self.both(title_key, **fmt), kind=kind, decimals=decimals, render=render, sort_by=sort_by
+        )
+
+    def tile(self, key: str, title_key: str, value: float | None, **kw: Any) -> Tile:
+        fmt = kw.pop("fmt", {})
+        return Tile(key, *self.both(title_key, **fmt), value=value, **kw)
+
     # -- shared behaviour ----------------------------------------------------------------------------
     def show_provenance(self, rows: list[Row]) -> None:
         """One honest line: how many entities, how many stale, and whether the data is simulated."""
@@ -74,6 +124,14 @@ class DepartmentPanel(PluginPanel):
             text += " — " + i18n.tr("dept.simulated")
         self.provenance.setText(text)
         self.provenance.setStyleSheet(f"color: {'#d29922' if stale else '#8b98a5'};")
+
+    def safe_refresh(self) -> None:
+        """Refresh, then show an error the department met outside the panel (rules, KPIs), if any."""
+        super().safe_refresh()
+        error = getattr(self.department, "last_error", "")
+        if error and not self.last_error:
+            self._error.setText(i18n.tr("plugin.panel_error", reason=error))
+            self._error.show()
 
     def _on_row_activated(self, table: RecordsTable, view_row: int) -> None:
         entity = table.row_at(view_row).get("entity")
@@ -95,6 +153,8 @@ class DepartmentPanel(PluginPanel):
                 self.tabs.setTabText(i, entry[1] if i18n.lang() == "fa" else entry[2])
             elif w.property("title_fa"):
                 self.tabs.setTabText(i, w.property("title_fa" if i18n.lang() == "fa" else "title_en"))
+                if callable(getattr(w, "retranslate", None)):
+                    w.retranslate()
         self.safe_refresh()
 
 

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
+    QToolBar,
     QWidget,
 )
 
@@ -58,6 +59,14 @@ class MainWindow(QMainWindow):
             self.addDockWidget(d.area, dock)
             self.docks[d.key] = dock
         link_selection(self.central, self.docks["alarms"].widget())  # map ↔ alarm list (widgets/selection.py)
+        self.banner = dock_defs.BANNER(core, self)  # the highest unacknowledged alarm, above everything
+        strip = QToolBar(self)
+        strip.setObjectName("alarmBannerStrip")
+        strip.setMovable(False)
+        strip.setFloatable(False)
+        strip.toggleViewAction().setVisible(False)
+        strip.addWidget(self.banner)
+        self.addToolBar(Qt.TopToolBarArea, strip)
         self.resizeDocks([self.docks["departments"], self.docks["charts"]], [520, 460], Qt.Horizontal)
         self.resizeDocks([self.docks["alarms"]], [260], Qt.Vertical)
         self.status = StatusBar(core, self)
@@ -149,6 +158,8 @@ class MainWindow(QMainWindow):
                 widget.retranslate()
         if hasattr(self.central, "retranslate"):
             self.central.retranslate()
+        if hasattr(self, "banner"):
+            self.banner.retranslate()
         self.status.retranslate()
 
     def set_language(self, language: str) -> None:
