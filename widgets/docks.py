@@ -14,7 +14,6 @@ from PySide6.QtWidgets import QWidget
 
 from console.core import Core
 from widgets.departments import DepartmentTabs
-from widgets.placeholder import PlaceholderWidget
 
 Factory = Callable[[Core, QWidget], QWidget]
 
