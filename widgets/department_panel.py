@@ -1,29 +1,73 @@
 """The common frame of department panels: title, data provenance, KPI tiles, tables, map link.
 
 A plugin subclasses DepartmentPanel, declares its tables in `build()`, and fills tiles and rows in
-`refresh()` from its Qt-free state. Errors in refresh stay on the panel (PluginPanel). A row's
-entity can be shown on the map (double-click), through the main window's selection.
+`refresh()` from its Qt-free state. Errors in refresh stay on the panel (PluginPanel), and so do
+failures of the department's own logic off the screen (its bus callbacks and KPIs: `Department.errors`),
+so the people who rely on the panel see that its numbers may be behind. A row's entity can be shown
+on the map (double-click), through the main window's selection.
+
+Helpers for rows: `level_colour(level)` (the status palette of tiles and tables), `word(key, value)`
+(a translated status word, e.g. word("dept.status", "offline")), `name_of(attrs)` (a place's name in
+the current language), `clock(t_ns)` (local time of day).
 """
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QTabWidget, QWidget
+from typing import Any
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from console import i18n
 from console.departments import Row
-from widgets.kpi_tiles import KpiStrip, Tile
+from widgets.bars import Bar, BarsWidget
+from widgets.kpi_tiles import STATUS_STYLE, KpiStrip, Tile
 from widgets.plugin_panel import PluginPanel
 from widgets.records_table import Column, RecordsTable
+
+
+def level_colour(level: str) -> str:
+    """Colour of a status level (ok | warn | alarm | stale | none), the same as the tiles use."""
+    return STATUS_STYLE.get(level, STATUS_STYLE["none"])[0]
+
+
+def word(prefix: str, value: Any) -> str:
+    """A translated status word (`prefix.value` in the catalog); the raw value when there is none."""
+    if value is None or value == "":
+        return "—"
+    key = f"{prefix}.{value}"
+    text = i18n.tr(key)
+    return str(value) if text == key else text
+
+
+def name_of(attrs: dict[str, Any], fallback: str = "") -> str:
+    lang = i18n.lang()
+    return str(attrs.get(f"name_{lang}") or attrs.get("name_fa") or attrs.get("name_en") or fallback)
+
+
+def percent(value: float | None, decimals: int = 0) -> str:
+    """A percentage as people read it: "۴۲٪" in Persian, "42%" in English, "—" when unknown."""
+    if value is None:
+        return "—"
+    return i18n.number(value, decimals) + ("٪" if i18n.lang() == "fa" else "%")
+
+
+def clock(t_ns: int | None) -> str:
+    if not t_ns:
+        return "—"
+    return i18n.format_clock(i18n.local_time(int(t_ns)), seconds=False)
 
 
 class DepartmentPanel(PluginPanel):
     title_fa = ""
     title_en = ""
+    tile_columns = 4
 
-    def __init__(self, department, parent: QWidget | None = None, *, tile_columns: int = 4):
+    def __init__(self, department, parent: QWidget | None = None, *, tile_columns: int | None = None):
         super().__init__(parent, plugin=department.name)
         self.department = department
         head = QHBoxLayout()
+        self.title_fa = self.title_fa or getattr(department, "title_fa", "")
+        self.title_en = self.title_en or getattr(department, "title_en", "")
         self.heading = QLabel(self)
         self.heading.setStyleSheet("font-size: 15pt; font-weight: bold;")
         self.provenance = QLabel(self)
@@ -32,7 +76,7 @@ class DepartmentPanel(PluginPanel):
         head.addStretch(1)
         head.addWidget(self.provenance)
         self.body.addLayout(head)
-        self.tiles = KpiStrip(tile_columns, self)
+        self.tiles = KpiStrip(tile_columns or self.tile_columns, self)
         self.body.addWidget(self.tiles)
         self.tabs = QTabWidget(self)
         self.tabs.setDocumentMode(True)
@@ -58,6 +102,22 @@ class DepartmentPanel(PluginPanel):
         widget.setProperty("title_en", title_en)
         self.tabs.addTab(widget, title_fa if i18n.lang() == "fa" else title_en)
 
+    def add_bars_table(
+        self, key: str, title_fa: str, title_en: str, columns: list[Column]
+    ) -> tuple[BarsWidget, RecordsTable]:
+        """One tab: bars (how much, where) above the table with the figures."""
+        page = QWidget(self.tabs)
+        lay = QVBoxLayout(page)
+        lay.setContentsMargins(0, 4, 0, 0)
+        bars = BarsWidget(page)
+        table = RecordsTable(columns, page)
+        table.doubleClicked.connect(lambda index, t=table: self._on_row_activated(t, index.row()))
+        lay.addWidget(bars)
+        lay.addWidget(table, 1)
+        self.tables[key] = (table, title_fa, title_en)
+        self.add_tab(page, title_fa, title_en)
+        return bars, table
+
     def set_rows(self, key: str, rows: list[dict]) -> None:
         self.tables[key][0].set_rows(rows)
 
@@ -75,6 +135,15 @@ class DepartmentPanel(PluginPanel):
         self.provenance.setText(text)
         self.provenance.setStyleSheet(f"color: {'#d29922' if stale else '#8b98a5'};")
 
+    def safe_refresh(self) -> None:
+        """Refresh, then say so on the panel if the department's own logic failed recently."""
+        super().safe_refresh()
+        last = getattr(self.department, "last_error", None)
+        err = last() if callable(last) and not self.last_error else None
+        if err is not None:
+            self._error.setText(i18n.tr("dept.logic_error", where=err.where, reason=err.message))
+            self._error.show()
+
     def _on_row_activated(self, table: RecordsTable, view_row: int) -> None:
         entity = table.row_at(view_row).get("entity")
         if entity:
@@ -86,16 +155,28 @@ class DepartmentPanel(PluginPanel):
         return bool(select(ref)) if callable(select) else False
 
     def retranslate(self) -> None:
-        self.heading.setText(self.title_fa if i18n.lang() == "fa" else self.title_en)
+        fa = i18n.lang() == "fa"
+        self.heading.setText(self.title_fa if fa else self.title_en)
+        for table, _fa, _en in self.tables.values():
+            table.retranslate()
         for i in range(self.tabs.count()):
             w = self.tabs.widget(i)
             entry = next((v for v in self.tables.values() if v[0] is w), None)
             if entry is not None:
-                entry[0].retranslate()
-                self.tabs.setTabText(i, entry[1] if i18n.lang() == "fa" else entry[2])
+                self.tabs.setTabText(i, entry[1] if fa else entry[2])
             elif w.property("title_fa"):
-                self.tabs.setTabText(i, w.property("title_fa" if i18n.lang() == "fa" else "title_en"))
+                self.tabs.setTabText(i, w.property("title_fa" if fa else "title_en"))
         self.safe_refresh()
 
 
-__all__ = ["Column", "DepartmentPanel", "Tile"]
+__all__ = [
+    "Bar",
+    "BarsWidget",
+    "Column",
+    "DepartmentPanel",
+    "Tile",
+    "clock",
+    "level_colour",
+    "name_of",
+    "word",
+]

@@ -68,7 +68,10 @@ class KpiTile(QFrame):
             self.value.setText("—")
             self.detail.setText(tile.detail or i18n.tr("kpi.no_data"))
         else:
-            unit = f" {tile.unit}" if tile.unit else ""
+            if tile.unit == "%":  # a percent sign, not a unit word: no space, Persian form in Persian
+                unit = "٪" if i18n.lang() == "fa" else "%"
+            else:
+                unit = f" {tile.unit}" if tile.unit else ""
             self.value.setText(f"{i18n.number(tile.value, tile.decimals)}{unit}")
             self.detail.setText(tile.detail)
         self.value.setStyleSheet(

@@ -4,8 +4,9 @@ scenario's damage calls for, each with its crew, progress and the road closure i
 Planned sites exist from the start and progress slowly. Emergency sites are opened by the works
 department a few minutes after citizen reports of flooding, blocked roads or building damage (one
 site per 400 m); the nearest free service vehicle with a fitting task is sent there along the road
-graph (avoiding blocked roads) and works until the job is done, then it is free again. A full closure
-blocks the segment (traffic crawls, vehicles route around it), a lane closure slows it.
+graph (avoiding blocked roads) and works until the job is done, then it is free again. Once the crew
+is at work, a full closure blocks the segment (traffic crawls, vehicles route around it) and a lane
+closure slows it.
 
 Published every 30 s on `works/site` (WorkSite): values {progress (%), lanes_closed}; attrs {kind:
 planned|emergency, task, status: reported|dispatched|in_progress|done, closure: none|lane|full,
@@ -178,9 +179,10 @@ class Works:
             site.crew, site.status = crew, "dispatched"
 
     def road_factor(self) -> np.ndarray:
+        """Closures in force: a site closes its road once work is under way (its crew has set up)."""
         factor = np.ones(len(self.g.roads))
         for site in self.sites:
-            if site.status != "done":
+            if site.status == "in_progress":
                 factor[site.road] = min(factor[site.road], CLOSURE_FACTOR[site.closure])
         return factor
 

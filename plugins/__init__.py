@@ -1,0 +1,1 @@
+"""In-tree department plugins, one sub-package each (see docs/plugins.md)."""

@@ -1,0 +1,88 @@
+"""Horizontal bars with labels: "how much, where" at a glance (congestion by district, shortage by
+area, crowding per terminal). Painted directly (no chart machinery), right-to-left in Persian.
+
+A bar never invents a value: `None` draws an empty track with "—". Colour carries the status, and
+the value text is always printed beside the bar, so it reads without colour vision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QPainter
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from console import i18n
+
+ROW_PX = 22
+MAX_TRACK_PX = 520
+TRACK = QColor("#1b2632")
+TEXT = QColor("#d8e0e8")
+MUTED = QColor("#8b98a5")
+
+
+@dataclass(frozen=True)
+class Bar:
+    key: str
+    label: str
+    value: float | None
+    maximum: float
+    colour: str = "#4cc9f0"
+    text: str = ""  # printed beside the bar; default: the value with Persian digits
+
+
+class BarsWidget(QWidget):
+    def __init__(self, parent: QWidget | None = None, label_px: int = 130, text_px: int = 70):
+        super().__init__(parent)
+        self.bars: list[Bar] = []
+        self.label_px = label_px
+        self.text_px = text_px
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+
+    def set_bars(self, bars: list[Bar]) -> None:
+        self.bars = list(bars)
+        self.setMinimumHeight(max(1, len(self.bars)) * ROW_PX + 4)
+        self.updateGeometry()
+        self.update()
+
+    def sizeHint(self) -> QSize:
+        return QSize(360, max(1, len(self.bars)) * ROW_PX + 4)
+
+    def paintEvent(self, event) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.Antialiasing)
+        rtl = i18n.is_rtl()
+        w = self.width()
+        track_w = max(40, min(MAX_TRACK_PX, w - self.label_px - self.text_px - 16))
+        for row, bar in enumerate(self.bars):
+            y = 2 + row * ROW_PX
+            label = (
+                QRectF(w - self.label_px, y, self.label_px - 4, ROW_PX)
+                if rtl
+                else QRectF(4, y, self.label_px - 4, ROW_PX)
+            )
+            track_x = w - self.label_px - 8 - track_w if rtl else self.label_px + 8
+            track = QRectF(track_x, y + 5, track_w, ROW_PX - 10)
+            text = (
+                QRectF(track_x - self.text_px - 4, y, self.text_px, ROW_PX)
+                if rtl
+                else QRectF(track_x + track_w + 6, y, self.text_px, ROW_PX)
+            )
+            p.setPen(TEXT)
+            p.drawText(label, (Qt.AlignRight if rtl else Qt.AlignLeft) | Qt.AlignVCenter, bar.label)
+            p.setPen(Qt.NoPen)
+            p.setBrush(TRACK)
+            p.drawRoundedRect(track, 3, 3)
+            if bar.value is not None and bar.maximum > 0:
+                frac = max(0.0, min(1.0, bar.value / bar.maximum))
+                fill_w = track.width() * frac
+                fill = QRectF(
+                    track.right() - fill_w if rtl else track.left(), track.top(), fill_w, track.height()
+                )
+                p.setBrush(QColor(bar.colour))
+                p.drawRoundedRect(fill, 3, 3)
+            p.setPen(TEXT if bar.value is not None else MUTED)
+            shown = bar.text or (i18n.number(bar.value, 0) if bar.value is not None else "—")
+            p.drawText(text, (Qt.AlignRight if rtl else Qt.AlignLeft) | Qt.AlignVCenter, shown)
+        p.end()
