@@ -318,8 +318,9 @@ class Desk:
 class Department:
     """One plugin's wiring: topics to watch, rules file, KPIs, layers, panel.
 
-    Instantiate with a `desk` factory (a Desk subclass) and a `panel` factory `(department,
-    parent) -> QWidget` that imports Qt lazily; `activate(ctx)` registers everything through the
+    Instantiate with a `desk` factory (a Desk subclass) and a `panel`: a factory `(department,
+    parent) -> QWidget`, or "package.module:Class" (imported only when the console builds the panel,
+    so a headless console never imports Qt); `activate(ctx)` registers everything through the
     Context so deactivation undoes it all. `topics` alone (no desk) keeps one LatestTable of them.
     """
 
@@ -328,7 +329,7 @@ class Department:
     topics: tuple[str, ...] = ()
     accept: Callable[[Reading], bool] | None = None
     desk: Callable[[Department], Desk] | None = None
-    panel: Callable[[Department, Any], Any] | None = None
+    panel: Callable[[Department, Any], Any] | str | None = None  # or "package.module:Class", imported lazily
     worker: bool = True  # desks run on bus worker threads, never on the UI loop
     errors: deque[DeptError] = field(default_factory=lambda: deque(maxlen=50))
 
@@ -382,9 +383,17 @@ class Department:
         for rule in self.rules:
             ctx.add_rule(rule)
         if self.panel is not None:
-            panel = self.panel
-            ctx.add_panel(lambda parent: panel(self, parent), self.title_fa, self.title_en)
+            ctx.add_panel(self._build_panel, self.title_fa, self.title_en)
         ctx.on_dispose(self._disposed)
+
+    def _build_panel(self, parent: Any) -> Any:
+        factory = self.panel
+        if isinstance(factory, str):
+            import importlib
+
+            module, _, cls = factory.partition(":")
+            factory = getattr(importlib.import_module(module), cls)
+        return factory(self, parent)
 
     def deactivate(self) -> None:
         """The host undoes every registration; the desk is closed through on_dispose."""

@@ -33,18 +33,25 @@ class Bar:
 
 
 class BarsWidget(QWidget):
-    def __init__(self, parent: QWidget | None = None, label_px: int = 130, text_px: int = 70):
+    def __init__(self, parent: QWidget | None = None, label_px: int = 90, text_px: int = 60):
         super().__init__(parent)
         self.bars: list[Bar] = []
-        self.label_px = label_px
-        self.text_px = text_px
+        self.label_px = self._min_label = label_px
+        self.text_px = self._min_text = text_px
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
 
     def set_bars(self, bars: list[Bar]) -> None:
         self.bars = list(bars)
+        fm = self.fontMetrics()
+        self.label_px = max(self._min_label, *(fm.horizontalAdvance(b.label) + 10 for b in self.bars), 0)
+        self.text_px = max(self._min_text, *(fm.horizontalAdvance(self._shown(b)) + 10 for b in self.bars), 0)
         self.setMinimumHeight(max(1, len(self.bars)) * ROW_PX + 4)
         self.updateGeometry()
         self.update()
+
+    @staticmethod
+    def _shown(bar: Bar) -> str:
+        return bar.text or (i18n.number(bar.value, 0) if bar.value is not None else "—")
 
     def sizeHint(self) -> QSize:
         return QSize(360, max(1, len(self.bars)) * ROW_PX + 4)
@@ -83,6 +90,5 @@ class BarsWidget(QWidget):
                 p.setBrush(QColor(bar.colour))
                 p.drawRoundedRect(fill, 3, 3)
             p.setPen(TEXT if bar.value is not None else MUTED)
-            shown = bar.text or (i18n.number(bar.value, 0) if bar.value is not None else "—")
-            p.drawText(text, (Qt.AlignRight if rtl else Qt.AlignLeft) | Qt.AlignVCenter, shown)
+            p.drawText(text, (Qt.AlignRight if rtl else Qt.AlignLeft) | Qt.AlignVCenter, self._shown(bar))
         p.end()

@@ -130,7 +130,6 @@ class Fleet:
         self._place_buses(np.flatnonzero(self.kind == BUS).tolist())
         for i in np.flatnonzero(self.kind != BUS).tolist():
             self._place(i)
-        self.delay[self.kind == BUS] = rng.uniform(-15.0, 45.0, int((self.kind == BUS).sum()))
         self.occupancy[self.kind == BUS] = rng.uniform(10, 70, int((self.kind == BUS).sum()))
         self.hired[self.kind == TAXI] = rng.random(int((self.kind == TAXI).sum())) < 0.45
         for i in np.flatnonzero(self.kind == SERVICE).tolist():
@@ -146,31 +145,45 @@ class Fleet:
         self.progress[i] = rng.uniform(0, self.g.length_m[ri])
 
     def _place_buses(self, buses: list[int]) -> None:
-        """Round-robin over the routes, evenly spread in timetable time over each route's cycle (out,
-        layover, back, layover), so that buses of a route start one headway apart."""
+        """Round-robin over the routes; `lay_out` spreads each route's buses over its cycle."""
         if not self.routes:
             for i in buses:
                 self._place(i)
             return
-        per_route: dict[int, list[int]] = {}
+        self._slots: dict[int, list[tuple[int, float]]] = {}  # route -> [(bus, jitter in headways)]
         for j, i in enumerate(buses):
-            per_route.setdefault(j % len(self.routes), []).append(i)
+            self.route[i] = j % len(self.routes)
+            self._slots.setdefault(j % len(self.routes), []).append((i, float(self.rng.uniform(-0.15, 0.15))))
+        self.lay_out(None)
+
+    def lay_out(self, schedule_kmh: np.ndarray | None) -> None:
+        """Put every bus one timetabled headway after the one ahead on its route's cycle (out,
+        layover, back, layover), give or take a little, and set its schedule deviation to match.
+        With `schedule_kmh` (the timetable's speed per road) the timing is the timetable's own;
+        without, an estimate from the speed limits. Called again when the clock is set (World.rebase)."""
         g = self.g
-        for r, members in per_route.items():
+        for r, members in getattr(self, "_slots", {}).items():
             nodes = self.routes[r].nodes
             roads = [g.edge[(u, v)] for u, v in itertools.pairwise(nodes)]
-            sens = np.array([Traffic.CLASS_SENSITIVITY.get(g.road_cls[ri], 0.4) for ri in roads])
-            usual_ms = g.limit_kmh[roads] * (1.0 - 0.3 * sens) * SCHEDULE_SPEED / 3.6
-            t_road = g.length_m[roads] / usual_ms + STOP_ALLOWANCE_S
+            if schedule_kmh is None:
+                sens = np.array([Traffic.CLASS_SENSITIVITY.get(g.road_cls[ri], 0.4) for ri in roads])
+                planned_kmh = g.limit_kmh[roads] * (1.0 - 0.3 * sens)
+            else:
+                planned_kmh = schedule_kmh[roads]
+            t_road = (
+                g.length_m[roads] / np.maximum(planned_kmh * SCHEDULE_SPEED / 3.6, 0.5) + STOP_ALLOWANCE_S
+            )
             one_way = float(t_road.sum())
-            cycle = 2.0 * (one_way + LAYOVER_S)
-            for k, i in enumerate(members):
-                tau = (k + self.rng.uniform(-0.1, 0.1)) / len(members) % 1.0 * cycle
-                self.route[i] = r
+            headway = 2.0 * (one_way + LAYOVER_S) / len(members)
+            for k, (i, jitter) in enumerate(members):
+                tau = (k + jitter) * headway % (2.0 * (one_way + LAYOVER_S))
                 outbound = tau < one_way + LAYOVER_S
                 t = tau if outbound else tau - one_way - LAYOVER_S
+                self.dwell[i] = 0.0
+                self.delay[i] = -jitter * headway  # its timetable slot is k headways in
                 if t >= one_way:  # in the layover at the far terminus: leaves in the other direction
                     self.dwell[i] = one_way + LAYOVER_S - t
+                    self.delay[i] -= self.dwell[i]  # standing out the layover brings it back on time
                     t, outbound = 0.0, not outbound
                 order = t_road if outbound else t_road[::-1]  # inbound runs the roads in reverse
                 ends = np.cumsum(order)
@@ -186,6 +199,7 @@ class Fleet:
                 self.a[i], self.b[i] = a, b
                 self.road[i] = g.edge[(a, b)]
                 self.progress[i] = min(max(frac, 0.0), 0.999) * float(g.length_m[self.road[i]])
+        self._route_progress(self.kind == BUS)
 
     # -- motion -------------------------------------------------------------------------------------
     def step(

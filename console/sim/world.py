@@ -141,6 +141,7 @@ class World:
         local = local_time(start_ns, self.timezone_name)
         self._hour0 = local.hour + local.minute / 60 + local.second / 3600
         self.terminals.timetable(self._hour0)
+        self.fleet.lay_out(self.traffic.expected(self._hour0))  # buses start on the hour's timetable
 
     @property
     def timezone_name(self) -> str:

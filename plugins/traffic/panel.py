@@ -15,6 +15,7 @@ def _congestion_level(ci: float | None) -> str:
 
 class TrafficPanel(DepartmentPanel):
     tile_columns = 6
+
     def build(self) -> None:
         self.bars, _ = self.add_bars_table(
             "districts",
