@@ -101,6 +101,7 @@ class RecordsTable(QTableView):
         self.proxy.setSourceModel(self.model_)
         self.setModel(self.proxy)
         self.setSortingEnabled(True)
+        self.horizontalHeader().setSortIndicator(-1, Qt.AscendingOrder)  # the panel's order until a click
         self.setAlternatingRowColors(True)
         self.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.setEditTriggers(QAbstractItemView.NoEditTriggers)

@@ -14,7 +14,7 @@ Published every 30 s:
   status: scheduled|boarding|delayed|departed|arrived|cancelled}.
 - `transit/terminal` (Terminal): per terminal: values {passengers (pax/h through the terminal),
   departures (/h), delay (mean min over the next hour's departures), crowd (people in the hall),
-  crowding (% of the hall's capacity)}; attrs {name_fa, district, mode, capacity}.
+  crowding (% of the hall's capacity)}; attrs {name_fa, name_en, district, mode, capacity}.
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ class Intercity(Sites):
         rng = self.rng
         self.count += 1
         u = rng.random()
-        delay = 0.0 if u < 0.7 else rng.uniform(1, 8) if u < 0.9 else rng.uniform(8, 20) if u < 0.98 else 28.0
+        delay = 0.0 if u < 0.75 else rng.uniform(1, 8) if u < 0.94 else rng.uniform(8, 20) if u < 0.99 else 28.0
         operators = RAIL_OPERATORS if self.rail[i] else COACH_OPERATORS
         self.services.append(
             Service(
@@ -210,6 +210,7 @@ class Intercity(Sites):
                     "crowd": float(round(crowd)),
                     "crowding": float(round(100.0 * crowd / self.capacity[i])),
                 },
+                name_en=self.places[i]["name_en"],
                 mode="rail" if self.rail[i] else "coach",
                 capacity=self.capacity[i],
             )

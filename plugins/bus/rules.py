@@ -299,7 +299,15 @@ class BusDesk(Desk):
             values["headway_s"] = tr.headway_s
         if tr.ratio is not None:
             values["headway_ratio"] = tr.ratio
-        attrs = {"route": row.reading.attrs.get("route", ""), "status": tr.status, "district": row.district}
+        route_id = str(row.reading.attrs.get("route", ""))
+        route = self.routes.get(route_id)
+        attrs = {
+            "route": route_id,
+            "status": tr.status,
+            "district": row.district,
+            "name_fa": f"{row.entity} — {route.name_fa}" if route else row.entity,
+            "name_en": f"{row.entity} — {route.name_en}" if route else row.entity,
+        }
         return row.entity, values, attrs, row.reading.lat, row.reading.lon
 
     # -- per line ---------------------------------------------------------------------------------------
