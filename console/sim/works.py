@@ -9,8 +9,8 @@ is at work, a full closure blocks the segment (traffic crawls, vehicles route ar
 closure slows it.
 
 Published every 30 s on `works/site` (WorkSite): values {progress (%), lanes_closed}; attrs {kind:
-planned|emergency, task, status: reported|dispatched|in_progress|done, closure: none|lane|full,
-segment, crew (vehicle id or contractor), crew_status: none|en_route|on_site|contractor, opened (int
+planned|emergency, task, status: reported|dispatched|in_progress|done, closure: none|lane|full (in
+force), closure_planned (what the site will impose once work starts), segment, crew (vehicle id or contractor), crew_status: none|en_route|on_site|contractor, opened (int
 ns), name_fa, name_en, district}. Service vehicles (`vehicle/service`) gain attrs {status:
 available|en_route|on_site, site}.
 """
@@ -206,7 +206,7 @@ class Works:
                 crew_status = "on_site" if site.status in ("in_progress", "done") else "en_route"
             else:
                 crew, crew_status = "", "none"
-            closure = site.closure if site.status != "done" else "none"
+            closure = site.closure if site.status == "in_progress" else "none"  # in force once work started
             lanes = {"none": 0, "lane": 1, "full": int(g.lanes[site.road])}[closure]
             yield (
                 site.id,
@@ -216,6 +216,7 @@ class Works:
                     "task": site.task,
                     "status": site.status,
                     "closure": closure,
+                    "closure_planned": site.closure if site.status != "done" else "none",
                     "segment": road.id,
                     "crew": crew,
                     "crew_status": crew_status,

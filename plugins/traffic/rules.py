@@ -177,7 +177,8 @@ class TrafficDesk(Desk):
                 if not isinstance(r, Reading):
                     continue
                 seg = str(r.attrs.get("segment", ""))
-                active = r.attrs.get("closure", "none") != "none" and r.attrs.get("status") != "done"
+                closure = r.attrs.get("closure_planned", r.attrs.get("closure", "none"))
+                active = closure != "none" and r.attrs.get("status") != "done"
                 if active:
                     self.closed[seg] = r.entity
                 elif self.closed.get(seg) == r.entity:
