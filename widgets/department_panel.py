@@ -57,6 +57,15 @@ def clock(t_ns: int | None) -> str:
     return i18n.format_clock(i18n.local_time(int(t_ns)), seconds=False)
 
 
+def moment(t_ns: int | None, now_ns: int | None = None) -> str:
+    """Time of day for today's events, the Jalali date for older ones."""
+    if not t_ns:
+        return "—"
+    if now_ns is not None and now_ns - int(t_ns) > 12 * 3600 * 10**9:
+        return i18n.format_jalali_short(i18n.local_time(int(t_ns)), with_time=False)
+    return clock(t_ns)
+
+
 class DepartmentPanel(PluginPanel):
     title_fa = ""
     title_en = ""

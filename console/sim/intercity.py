@@ -128,7 +128,9 @@ class Intercity(Sites):
         rng = self.rng
         self.count += 1
         u = rng.random()
-        delay = 0.0 if u < 0.75 else rng.uniform(1, 8) if u < 0.94 else rng.uniform(8, 20) if u < 0.99 else 28.0
+        delay = (
+            0.0 if u < 0.75 else rng.uniform(1, 8) if u < 0.94 else rng.uniform(8, 20) if u < 0.99 else 28.0
+        )
         operators = RAIL_OPERATORS if self.rail[i] else COACH_OPERATORS
         self.services.append(
             Service(

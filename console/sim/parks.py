@@ -116,7 +116,7 @@ class Parks(Sites):
                 state = "on"
             self.state[i] = state
         on = np.array([s == "on" for s in self.state])
-        leak_flow = np.where(self.leak & self.powered, 0.4 * self.nominal, 0.0)
+        leak_flow = np.where(self.leak, 0.4 * self.nominal, 0.0)  # mains pressure: flows without the pump
         self.flow = np.where(on, self.nominal, 0.0) + leak_flow
         et_day = 2.0 + 0.22 * max(0.0, temperature - 5.0)
         et_h = et_day * max(0.0, np.sin(np.radians(clock.sun))) / 5.0

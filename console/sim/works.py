@@ -87,11 +87,11 @@ class Works:
         self.pending: list[tuple[float, str, float, float, int]] = []  # (open at s, category, lat, lon, road)
         self.count = 0
         self.s = 0.0
-        candidates = [ri for ri, c in enumerate(graph.road_cls) if c in ("arterial", "local")]
-        for k, ri in enumerate(sorted(rng.choice(candidates, size=len(PLANNED), replace=False).tolist())):
-            task, closure = PLANNED[k]
-            if graph.road_cls[ri] == "local" and closure == "lane":
-                closure = "none"  # one-lane streets are not half-closed: the work stays on the verge
+        major = [ri for ri, c in enumerate(graph.road_cls) if c in ("arterial", "ring")]
+        local = [ri for ri, c in enumerate(graph.road_cls) if c == "local"]
+        for k, (task, closure) in enumerate(PLANNED):  # a lane closed on main roads, verge works elsewhere
+            pool = major if closure == "lane" else local
+            ri = int(pool[int(rng.integers(len(pool)))]) if pool else int(rng.integers(len(graph.roads)))
             site = self._new("planned", task, closure, ri, -float(rng.uniform(2, 30)) * 86400.0)
             site.status, site.contractor = "in_progress", CONTRACTORS[k % len(CONTRACTORS)]
             site.progress = float(rng.uniform(10, 80))

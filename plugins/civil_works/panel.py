@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from console import i18n
-from widgets.department_panel import Column, DepartmentPanel, Tile, level_colour, name_of, word
+from widgets.department_panel import Column, DepartmentPanel, Tile, level_colour, moment, name_of, word
 
 NS = 1_000_000_000
 
@@ -25,7 +25,7 @@ class WorksPanel(DepartmentPanel):
                 Column("crew", "گروه", "Crew"),
                 Column("progress", "پیشرفت ٪", "Progress %", "number"),
                 Column("waiting", "انتظار گروه (دقیقه)", "Waiting for crew (min)", "number", 1),
-                Column("opened", "ثبت", "Opened", "time"),
+                Column("opened", "ثبت", "Opened", render=lambda v, row: moment(v, row.get("_now"))),
             ],
         )
         self.add_table(
@@ -83,6 +83,7 @@ class WorksPanel(DepartmentPanel):
                     "progress": row.value("progress"),
                     "waiting": wait_min,
                     "opened": a.get("opened"),
+                    "_now": now,
                     "_sort": (a.get("kind") != "emergency", a.get("status") == "in_progress", row.entity),
                     "_colour": level_colour(level),
                 }
