@@ -39,6 +39,7 @@ def catalog_files() -> list:
 
 
 def _load_catalog() -> None:
+    _state["loaded"] = True
     for path in catalog_files():
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         with _lock:
@@ -80,7 +81,7 @@ def on_lang_changed(fn: Callable[[str], None]) -> Callable[[], None]:
 
 def tr(key: str, language: str | None = None, **fmt: object) -> str:
     """The text for `key` in the current language (English, then the key itself, as fallbacks)."""
-    if not _catalog:
+    if not _state.get("loaded"):  # not `not _catalog`: plugins may add their strings before the first tr()
         _load_catalog()
     language = language or lang()
     entry = _catalog.get(key)
@@ -99,7 +100,7 @@ def tr(key: str, language: str | None = None, **fmt: object) -> str:
 
 
 def has_key(key: str) -> bool:
-    if not _catalog:
+    if not _state.get("loaded"):
         _load_catalog()
     return key in _catalog
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.gui.conftest import qapp  # noqa: F401  (the one offscreen QApplication of the suite)
 from tests.plugins.rig import Rig
 
 
@@ -10,7 +11,9 @@ def make_rig(tmp_path):
     rigs = []
 
     def make(*plugins: str, alarms: bool = True) -> Rig:
-        rig = Rig(plugins, tmp_path / "no-rules", alarms=alarms)
+        folder = tmp_path / f"no-rules-{len(rigs)}"
+        folder.mkdir()
+        rig = Rig(plugins, folder, alarms=alarms)
         rigs.append(rig)
         return rig
 
