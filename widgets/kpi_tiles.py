@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from console import i18n
@@ -48,6 +48,7 @@ class KpiTile(QFrame):
         )
         self.title = QLabel(self)
         self.title.setStyleSheet("color: #b8c4d0;")
+        self.title.setWordWrap(True)
         self.value = QLabel(self)
         self.value.setStyleSheet("font-size: 20pt; font-weight: bold;")
         self.detail = QLabel(self)
@@ -81,7 +82,10 @@ class KpiTile(QFrame):
 
 
 class KpiStrip(QWidget):
-    """A responsive grid of tiles, updated by key."""
+    """A responsive grid of tiles, updated by key: as many columns as fit (at most `columns`), so a
+    panel in a narrow dock never forces the window wider than the screen."""
+
+    MIN_TILE_PX = 170
 
     def __init__(self, columns: int = 4, parent: QWidget | None = None):
         super().__init__(parent)
@@ -90,14 +94,39 @@ class KpiStrip(QWidget):
         self._grid.setContentsMargins(0, 0, 0, 0)
         self._grid.setSpacing(6)
         self._tiles: dict[str, KpiTile] = {}
+        self._order: list[str] = []
+        self._laid = 0
 
     def set_tiles(self, tiles: list[Tile]) -> None:
-        for i, tile in enumerate(tiles):
+        for tile in tiles:
             w = self._tiles.get(tile.key)
             if w is None:
                 w = self._tiles[tile.key] = KpiTile(self)
-                self._grid.addWidget(w, i // self.columns, i % self.columns)
+                self._order.append(tile.key)
+                self._laid = 0
             w.show_tile(tile)
+        self._reflow()
+
+    def _fit(self) -> int:
+        width = self.width() if self.isVisible() else self.MIN_TILE_PX * self.columns
+        return max(1, min(self.columns, width // self.MIN_TILE_PX))
+
+    def _reflow(self) -> None:
+        cols = self._fit()
+        if cols == self._laid:
+            return
+        self._laid = cols
+        for key in self._order:
+            self._grid.removeWidget(self._tiles[key])
+        for i, key in enumerate(self._order):
+            self._grid.addWidget(self._tiles[key], i // cols, i % cols)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._reflow()
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self.MIN_TILE_PX, super().minimumSizeHint().height())
 
     def tile(self, key: str) -> KpiTile:
         return self._tiles[key]
