@@ -28,17 +28,6 @@ class Service(Protocol):
     async def async_stop(self) -> None: ...
 
 
-def _city_or_none(key: str) -> Any:
-    """The city's geography (districts for alarms), or None for a city the console has no map of."""
-    from console.city import load_city
-
-    try:
-        return load_city(key)
-    except KeyError:
-        log.warning("no geography for city %r; alarms will carry no district", key)
-        return None
-
-
 class Core:
     def __init__(self, settings: Settings, *, load_plugins: bool = True, entry_point_plugins: bool = True):
         self.settings = settings
@@ -59,9 +48,10 @@ class Core:
         """Each room adds its services here (feeds, simulator, alarms, storage)."""
         from console.alarms.engine import AlarmEngine
         from console.feeds.manager import build_feeds
-        from console.mapservices import add_map_services
+        from console.mapservices import add_map_services, city_or_none
         from console.series import SeriesConfig, SeriesStore
 
+        self._build_store()  # first: the alarm engine restores from store.alarm_snapshot() at its start
         self.add_service("series", SeriesStore(self.bus, SeriesConfig.from_settings(self.settings)))
         build_feeds(self)  # "quarantine", "simulator" (embedded, when no feeds are configured), "feeds"
         add_map_services(self)  # entities, maplayers, geofences
@@ -72,9 +62,38 @@ class Core:
                 settings=self.settings,
                 services=self.services,
                 registry=self.plugins.rules,
-                city=_city_or_none(self.settings.city),
+                city=city_or_none(self.settings.city),
             ),
         )
+        self._connect_store()  # last: after every service that reads history or alarm/remote
+
+    def _build_store(self) -> None:
+        """Storage: "store" (also the "history" provider) and "session" (who is signed in)."""
+        from console.session import Session
+        from console.store import DatabaseError, Store
+
+        try:
+            store = Store(self.settings, self.bus)
+        except DatabaseError as exc:
+            log.error("storage disabled: %s", exc)
+            return
+        self.add_service("store", store)
+        self.add_service("history", store, lifecycle=False)  # history(signal, t0, t1, n_out), track(...)
+        self.add_service("session", Session(store))
+
+    def _connect_store(self) -> None:
+        """History for the charts' zoom-out and the map's trails; sync with other consoles (PostgreSQL)."""
+        from console.sync import Sync
+
+        store = self.services.get("store")
+        if store is None:
+            return
+        if hasattr(self.services.get("series"), "set_history"):
+            self.services["series"].set_history(store)
+        if hasattr(self.services.get("entities"), "set_history_provider"):
+            self.services["entities"].set_history_provider(store)
+        if store.db.is_postgres:
+            self.add_service("sync", Sync(store, self.bus, self.health))
 
     def add_service(self, name: str, service: Any, *, lifecycle: bool = True) -> None:
         self.services[name] = service
@@ -134,8 +153,10 @@ class Core:
         published = sum(stats["published"].values())
         feeds = self.health.snapshot()
         ok = sum(1 for f in feeds if f.state.ok)
-        return (
+        line = (
             f"bus: {published} items on {len(stats['published'])} topics; "
             f"feeds {ok}/{len(feeds)} up; plugins {len(self.plugins.active())} active, "
             f"{len(self.plugins.failed())} failed"
         )
+        store = self.services.get("store")
+        return f"{line}; {store.status_line()}" if store is not None else line

@@ -41,6 +41,14 @@ async def async_run_headless(core: Core, seconds: float | None, status_every_s: 
     return 0
 
 
-def run_headless(settings: Settings, seconds: float | None, load_plugins: bool = True) -> int:
+def run_headless(
+    settings: Settings,
+    seconds: float | None,
+    load_plugins: bool = True,
+    login: tuple[str, tuple[str, ...]] | None = None,
+) -> int:
     core = Core(settings, load_plugins=load_plugins)
+    session = core.services.get("session")
+    if session is not None and login is not None:  # no password prompt headless: a marked demo session
+        session.auto_login = login
     return asyncio.run(async_run_headless(core, seconds))

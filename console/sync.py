@@ -94,9 +94,7 @@ class Sync:
         self.start()
 
     async def async_stop(self) -> None:
-        import asyncio
-
-        await asyncio.to_thread(self.stop)
+        self.stop()  # synchronous, bounded: see Store.async_stop
 
     def start(self) -> None:
         if not self.store.db.is_postgres:

@@ -15,7 +15,9 @@ QT_MODULES = ("PySide6", "shiboken6", "PyQt5", "PyQt6", "pyqtgraph", "qasync")
 def _modules(package: str) -> list[str]:
     mods = []
     for path in sorted((ROOT / package).rglob("*.py")):
-        if "migrations" in path.parts:  # Alembic scripts run inside alembic's context; the AST scan covers them
+        if (
+            "migrations" in path.parts
+        ):  # Alembic scripts run inside alembic's context; the AST scan covers them
             continue
         rel = path.relative_to(ROOT).with_suffix("")
         parts = list(rel.parts)

@@ -8,8 +8,16 @@ NS = 1_000_000_000
 
 
 def r(entity, t_s, source="s1", **values):
-    return Reading(source=source, seq=int(t_s), topic="air/station", entity=entity, etype="AirQualityObserved",
-                   t=int(t_s * NS), values=values, attrs={"district": "d2" if entity != "c" else "d3"})
+    return Reading(
+        source=source,
+        seq=int(t_s),
+        topic="air/station",
+        entity=entity,
+        etype="AirQualityObserved",
+        t=int(t_s * NS),
+        values=values,
+        attrs={"district": "d2" if entity != "c" else "d3"},
+    )
 
 
 def test_latest_keeps_newest_per_entity_and_judges_staleness_by_data_time():

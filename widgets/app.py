@@ -12,7 +12,7 @@ import sys
 from collections.abc import Awaitable, Callable
 
 from console import i18n
-from console.cli.commands import settings_from_args
+from console.cli.commands import demo_login, settings_from_args
 from console.core import Core
 from console.logsetup import setup_logging
 from console.settings import Settings
@@ -75,9 +75,16 @@ def settle_heap() -> None:
     gc.freeze()
 
 
-async def async_with_console(core: Core, body: Callable[[object], Awaitable[int]]) -> int:
-    """Start the core, build the window, run `body(window)`, always stop the core."""
+async def async_with_console(
+    core: Core,
+    body: Callable[[object], Awaitable[int]],
+    before_window: Callable[[], Awaitable[bool]] | None = None,
+) -> int:
+    """Start the core, (sign in,) build the window, run `body(window)`, always stop the core."""
     await core.async_start()
+    if before_window is not None and not await before_window():
+        await core.async_stop()
+        return 0
     window = build_window(core)
     settle_heap()
     try:
@@ -100,11 +107,24 @@ def run_qasync(app, coro_factory: Callable[[], Awaitable[int]]) -> int:
 
 
 def cmd_run_gui(args: argparse.Namespace) -> int:
+    from console.cli.store_commands import check_db_arg
+
     settings = settings_from_args(args)
+    check_db_arg(settings.db)
     setup_logging(settings.log_level)
     prepare_environment()
     app = create_app(settings)
     core = Core(settings, load_plugins=not args.no_plugins)
+    session = core.services.get("session")
+    if session is not None and args.operator:  # --operator: the demo, no password, marked as such
+        session.auto_login = demo_login(args, settings)
+
+    async def sign_in() -> bool:
+        if session is None or session.operator is not None:
+            return True
+        from widgets.login import async_sign_in
+
+        return await async_sign_in(session)
 
     async def body(window) -> int:
         closed = asyncio.Event()
@@ -120,4 +140,4 @@ def cmd_run_gui(args: argparse.Namespace) -> int:
             await closed.wait()
         return 0
 
-    return run_qasync(app, lambda: async_with_console(core, body))
+    return run_qasync(app, lambda: async_with_console(core, body, before_window=sign_in))

@@ -26,7 +26,22 @@ def make_map(core: Core, parent: QWidget) -> QWidget:
 
 
 def make_alarms(core: Core, parent: QWidget) -> QWidget:
-    return PlaceholderWidget("placeholder.alarms", parent)
+    from widgets.alarm_list import AlarmListWidget
+
+    return AlarmListWidget(core, parent)
+
+
+def make_banner(core: Core, window: QWidget) -> QWidget:
+    """The alarm banner above everything; its buttons act through the alarm list (notes, roles)."""
+    from widgets.banner import AlarmBanner
+
+    banner = AlarmBanner(core.services["alarms"], core.settings.timezone, window)
+    alarms = window.docks["alarms"].widget()
+    if hasattr(alarms, "ack_ids"):
+        banner.sig_ack.connect(lambda alarm_id: alarms.ack_ids([alarm_id]))
+        banner.sig_select.connect(lambda alarm_id: alarms.select(f"alarms:{alarm_id}"))
+        banner.sig_silence.connect(alarms.silence)
+    return banner
 
 
 def make_charts(core: Core, parent: QWidget) -> QWidget:
@@ -52,6 +67,7 @@ class DockDef:
 
 
 CENTRAL: Factory = make_map
+BANNER: Factory = make_banner  # shown in a fixed strip at the top of the main window
 # Dock areas are not mirrored in the Persian layout: the wall keeps one physical arrangement
 # whatever the language (departments on the right, charts and feeds on the left, alarms below).
 DOCKS: list[DockDef] = [

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
+    QToolBar,
     QWidget,
 )
 
@@ -58,6 +59,14 @@ class MainWindow(QMainWindow):
             self.addDockWidget(d.area, dock)
             self.docks[d.key] = dock
         link_selection(self.central, self.docks["alarms"].widget())  # map ↔ alarm list (widgets/selection.py)
+        self.banner = dock_defs.BANNER(core, self)  # the highest unacknowledged alarm, above everything
+        strip = QToolBar(self)
+        strip.setObjectName("alarmBannerStrip")
+        strip.setMovable(False)
+        strip.setFloatable(False)
+        strip.toggleViewAction().setVisible(False)
+        strip.addWidget(self.banner)
+        self.addToolBar(Qt.TopToolBarArea, strip)
         self.resizeDocks([self.docks["departments"], self.docks["charts"]], [520, 460], Qt.Horizontal)
         self.resizeDocks([self.docks["alarms"]], [260], Qt.Vertical)
         self.status = StatusBar(core, self)
@@ -70,6 +79,10 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         mb = self.menuBar()
         self.menu_file = mb.addMenu("")
+        self.act_handover = QAction(self, triggered=self._on_handover)
+        self.act_handover.setVisible("session" in self.core.services)
+        self.menu_file.addAction(self.act_handover)
+        self.menu_file.addSeparator()
         self.act_quit = QAction(self, shortcut=QKeySequence.Quit, triggered=self.close)
         self.menu_file.addAction(self.act_quit)
 
@@ -127,6 +140,7 @@ class MainWindow(QMainWindow):
         self.menu_lang.setTitle(tr("menu.language"))
         self.menu_help.setTitle(tr("menu.help"))
         self.act_quit.setText(tr("action.quit"))
+        self.act_handover.setText(tr("menu.handover"))
         self.act_fullscreen.setText(tr("action.fullscreen"))
         self.act_large.setText(tr("action.large_type"))
         self.menu_docks.setTitle(tr("action.docks"))
@@ -144,6 +158,8 @@ class MainWindow(QMainWindow):
                 widget.retranslate()
         if hasattr(self.central, "retranslate"):
             self.central.retranslate()
+        if hasattr(self, "banner"):
+            self.banner.retranslate()
         self.status.retranslate()
 
     def set_language(self, language: str) -> None:
@@ -191,6 +207,19 @@ class MainWindow(QMainWindow):
         )
         if ok and name.strip():
             self.save_layout(name.strip())
+
+    def _on_handover(self) -> None:
+        from widgets.login import HandoverDialog
+
+        session = self.core.services.get("session")
+        if session is None or session.operator is None:
+            return
+        dialog = HandoverDialog(session, self)
+        dialog.accepted.connect(
+            lambda: self.statusBar().showMessage(i18n.tr("handover.done", name=session.name), 8000)
+        )
+        dialog.open()
+        self.status.refresh()
 
     def _on_about(self) -> None:
         QMessageBox.about(self, i18n.tr("action.about"), i18n.tr("about.text", version=__version__))

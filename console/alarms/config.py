@@ -38,6 +38,9 @@ class AlarmConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     areas: dict[str, list[str]] = {}
     tick_s: float = 1.0
     chunk: int = 4096  # readings evaluated per lock hold (the UI's actions wait at most one chunk)
+    cap_sender: str = ""  # CAP <sender> of the warnings this console publishes (default rasad@<console>)
+    cap_schema: str = ""  # an XSD file to validate published CAP against (e.g. the OASIS CAP 1.2 schema)
+    cap_dir: str = ""  # where published warnings are saved (default <data dir>/cap)
     annunciation: AnnunciationConfig = AnnunciationConfig()
     escalation: EscalationConfig = EscalationConfig()
 

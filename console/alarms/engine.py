@@ -15,9 +15,11 @@ Multi-console: another console's acknowledgement is applied if the alarm is stil
 if it is not, the acknowledgement is recorded (`late_acks`, an audit event) and the earlier of the
 two keeps the attribution, so every console ends with the same answer to "who acknowledged".
 
-Restore: at start the engine asks a provider (`AlarmStateProvider`, implemented by storage) for the
-latest transition of each alarm and takes those states over, seeding the rule evaluators so that
-restored alarms clear normally.
+Restore: at start the engine asks the provider (`AlarmStateProvider`: the store's `alarm_snapshot()`)
+for the last applied transition of every non-normal alarm and takes those states over, seeding the
+rule evaluators so that restored alarms clear normally. Sync then delivers everything after the
+snapshot on `alarm/remote`. When the store records one of this console's transitions as superseded
+(another console was first, `alarm/superseded`), the engine hands the attribution to the winner.
 
 The current operator is `services["session"].operator` when a session service exists (storage);
 until then an `Operator` named by `settings.operator` with the operator role.
@@ -38,13 +40,14 @@ from console.alarms.alarm import Alarm
 from console.alarms.annunciation import Annunciation, AnnunciationPolicy, FloodSummary
 from console.alarms.config import AlarmConfig, load_alarm_config
 from console.alarms.escalation import Escalation
+from console.alarms.evaluators import Change
 from console.alarms.index import RuleIndex
-from console.alarms.rules import Change, Rule, band_rules, iter_rules, load_rule_files, render_message
-from console.alarms.states import Event, IllegalTransition, NoteRequired, Status, step
+from console.alarms.rules import Rule, band_rules, iter_rules, load_rule_files, render_message
+from console.alarms.states import HIDDEN_STATES, Event, IllegalTransition, NoteRequired, Status, step
 from console.geo import LocalProjection
 from console.logsetup import LogOnce
 from console.model import AlarmState, AlarmTransition, AuditEvent, Operator, Priority, Reading, Role, now_ns
-from console.paths import resource
+from console.paths import data_dir, resource
 from console.roles import PermissionDenied, allowed, require
 
 log = logging.getLogger(__name__)
@@ -54,6 +57,7 @@ TOPIC_TRANSITION = "alarm/transition"
 TOPIC_REMOTE = "alarm/remote"
 TOPIC_ANNUNCIATION = "alarm/annunciation"
 TOPIC_AUDIT = "audit/event"
+TOPIC_SUPERSEDED = "alarm/superseded"  # the store: one of our transitions lost to another console's
 TOPIC_CAP = "cap/alert"
 SYSTEM = "system"
 NS = 1_000_000_000
@@ -62,17 +66,25 @@ DEFAULT_CENTER = (34.6401, 50.8764)  # Qom, when no city geography is available
 
 @runtime_checkable
 class AlarmStateProvider(Protocol):
-    """Where current alarm states come from at start (storage implements it).
+    """Where current alarm states come from at start (console.store.Store implements it).
 
-    `alarm_states()` yields the latest AlarmTransition of every alarm that is not Normal (yielding
-    Normal ones too is harmless). Called once, on the engine's start, off the UI thread.
+    `alarm_snapshot()` returns an object whose `alarms` are the last applied AlarmTransition of every
+    alarm that is not Normal (Normal ones too are harmless). Called once at start, off the UI thread.
     """
 
-    def alarm_states(self) -> Iterable[AlarmTransition]: ...
+    def alarm_snapshot(self) -> Any: ...
 
 
 class UnknownAlarm(KeyError):
     pass
+
+
+def _number_fa(value: float, decimals: int) -> str:
+    return i18n.number(value, decimals, "fa")
+
+
+def _number_en(value: float, decimals: int) -> str:
+    return i18n.number(value, decimals, "en")
 
 
 def _alarm_id(rule_id: str, subject: str) -> str:
@@ -90,12 +102,13 @@ class AlarmEngine:
         city: Any = None,
         services: dict[str, Any] | None = None,
         registry: Any = None,
-        rule_folder: Path | None = None,
+        rule_folders: list[Path] | None = None,
     ):
         self.bus = bus
         self.settings = settings
         self.config = config or load_alarm_config()
-        self.console = self.config.console or socket.gethostname()
+        # one name per console for the engine, the store and sync: --console / settings.console_id first
+        self.console = getattr(settings, "console_id", "") or self.config.console or socket.gethostname()
         self.clock = clock
         self.services = services if services is not None else {}
         self.city = city
@@ -136,21 +149,26 @@ class AlarmEngine:
         self._ticker: threading.Thread | None = None
         self._stop = threading.Event()
         self._cap: Any = None  # console.alarms.cap_alarms.CapAlarms, created on first CAP alert
-        self._load_rules(rule_folder)
+        self.maplink: Any = None  # console.alarms.maplink.AlarmMapLink, when the map room is there
+        self.geofence_rules: Any = None  # drawn geofences as rules (console.alarms.geofence_rules)
+        self._load_rules(rule_folders)
 
     # -- rules ------------------------------------------------------------------------------------------
-    def _load_rules(self, folder: Path | None) -> None:
+    def _load_rules(self, folders: list[Path] | None) -> None:
+        """Catalog band rules, rule files (resources/rules and the configured folders), plugin rules."""
         rules: list[Rule] = []
         if self.config.band_rules:
             rules += band_rules(i18n.tr)
-        for path in [folder or resource("rules"), *(Path(p) for p in self.config.rule_dirs)]:
+        if folders is None:
+            folders = [resource("rules"), *(Path(p) for p in self.config.rule_dirs)]
+        for path in folders:
             found, errors = load_rule_files(path)
             rules += found
             for err in errors:
                 self.rule_errors.append(err)
                 log.error("alarm rules: %s", err)
         if self._registry is not None:
-            rules += list(iter_rules(self._registry.items()))
+            rules += self._plugin_rules(self._registry.items())
             self._unsubs.append(self._registry.on_change(self._on_rule_added, self._on_rule_removed))
         with self._lock:
             for rule in rules:
@@ -169,7 +187,8 @@ class AlarmEngine:
             self.rule_errors.append(str(exc))
             log.error("alarm rules: %s", exc)
             return False
-        self._rebuild_suppressors()
+        if rule.suppresses or (old is not None and old.suppresses):
+            self._rebuild_suppressors()
         return True
 
     def _rebuild_suppressors(self) -> None:
@@ -207,13 +226,24 @@ class AlarmEngine:
             self._commit()
         return True
 
+    def _plugin_rules(self, specs: Iterable[Any]) -> list[Rule]:
+        errors: list[str] = []
+        rules = list(iter_rules(specs, errors))
+        for msg in errors:
+            self.rule_errors.append(msg)
+            log.error("alarm rules: %s", msg)
+        return rules
+
     def _on_rule_added(self, spec: Any) -> None:
-        for rule in iter_rules([spec]):
+        for rule in self._plugin_rules([spec]):
             self.add_rule(rule)
 
     def _on_rule_removed(self, spec: Any) -> None:
         for rule in iter_rules([spec]):
-            self.remove_rule(rule.id)
+            with self._lock:
+                mine = self.index.rules.get(rule.id)
+            if mine is not None and mine.owner == rule.owner:
+                self.remove_rule(rule.id)
 
     def rules(self) -> list[Rule]:
         with self._lock:
@@ -224,6 +254,9 @@ class AlarmEngine:
         """FeedBus callback: readings, CAP alerts and other consoles' transitions."""
         if topic == TOPIC_REMOTE:
             self.apply_remote(items)
+            return
+        if topic == TOPIC_SUPERSEDED:
+            self.apply_superseded(items)
             return
         if topic == TOPIC_CAP:
             self.apply_cap(items)
@@ -302,11 +335,13 @@ class AlarmEngine:
     def _activate(self, a: Alarm, rule: Rule, ch: Change) -> None:
         a.condition = True
         self._active_by_rule[rule.id] = self._active_by_rule.get(rule.id, 0) + 1
+        if ch.value != a.value or not a.message_en:  # same value, same words: skip the formatting
+            a.message_fa = render_message(rule, ch, "fa", _number_fa)
+            a.message_en = render_message(rule, ch, "en", _number_en)
         a.value = ch.value
-        self._place(a, ch.lat, ch.lon)
-        a.message_fa = render_message(rule, ch, "fa", lambda v, d: i18n.number(v, d, "fa"))
-        a.message_en = render_message(rule, ch, "en", lambda v, d: i18n.number(v, d, "en"))
-        chattering = self._chatter(a, ch.t)
+        if ch.lat != a.lat or ch.lon != a.lon:
+            self._place(a, ch.lat, ch.lon)
+        chattering = self._chatter(a, self.clock())
         if a.held:  # back before its held clear was released: nothing changed for the room
             a.held = False
             self._held.discard(a.id)
@@ -326,7 +361,7 @@ class AlarmEngine:
         self._active_by_rule[a.rule_id] = max(0, self._active_by_rule.get(a.rule_id, 0) - 1)
         if ch.value is not None:
             a.value = ch.value
-        chattering = self._chatter(a, ch.t)
+        chattering = self._chatter(a, self.clock())
         if chattering and a.state in (AlarmState.UNACK, AlarmState.ACKED):
             a.held = True
             self._held.add(a.id)
@@ -343,20 +378,39 @@ class AlarmEngine:
         return chattering
 
     def _announce(self, a: Alarm, t: int, chattering: bool, reactivated: bool = False) -> None:
+        """`t` is when the condition arose (data time); escalation and flood control count the room's
+        time (the engine clock), so a replay or a fast simulator cannot fool them."""
         """A transition into Unacknowledged-Active: a new episode for the room."""
         a.episode += 1
         a.raised_t = t
+        now = a.announced_ns = self.clock()
         a.acked_by, a.acked_t, a.acked_console, a.ack_note = "", 0, "", ""
         a.escalation = 0
-        self.escalation.schedule(a.id, a.priority, t, a.episode)
+        self.escalation.schedule(a.id, a.priority, now, a.episode)
         if chattering and reactivated:
             return  # a chattering alarm is annunciated once, then held with its indication
-        decision = self.policy.on_new_alarm(a.id, a.priority, a.area, t)
+        decision = self.policy.on_new_alarm(a.id, a.priority, a.area, now)
         a.first_out, a.cascade, a.grouped = decision.first_out, decision.cascade, decision.grouped
         for ev in decision.events:
             if ev.kind == "alarm":
                 a.ann_seq = ev.seq
             self._annunciate(ev)
+
+    # -- alarms raised from outside the rules (CAP alerts, other consoles) ------------------------------
+    def _external_activate(self, a: Alarm, t: int, note: str) -> None:
+        a.condition = True
+        before = a.state
+        self._step(a, Event.ACTIVATE, t, SYSTEM, note)
+        if a.state is AlarmState.UNACK:
+            self._announce(a, t, False, reactivated=before is AlarmState.RTN_UNACK)
+
+    def _external_clear(self, a: Alarm, t: int, note: str) -> None:
+        a.condition = False
+        self._step(a, Event.CLEAR, t, SYSTEM, note)
+
+    def _external_update(self, a: Alarm, t: int, note: str) -> None:
+        """New content for an active alarm: journaled with its new message, state unchanged."""
+        self._record(self._transition(a, "activate", a.state, t, operator=SYSTEM, note=note), True)
 
     # -- suppression by design ---------------------------------------------------------------------------
     def _design_parent(self, rule_id: str) -> str:
@@ -655,7 +709,7 @@ class AlarmEngine:
                 )
                 self._annunciate(ev)
                 a.ann_seq = ev.seq  # sounds again, for the people it went up to
-            self.escalation.schedule(a.id, a.priority, a.raised_t, a.episode, level + 1)
+            self.escalation.schedule(a.id, a.priority, a.announced_ns, a.episode, level + 1)
 
     # -- other consoles ----------------------------------------------------------------------------------
     def apply_remote(self, items: Iterable[Any]) -> None:
@@ -712,8 +766,45 @@ class AlarmEngine:
                 self._after_release(a, tr.t)
         self.stats["remote_applied"] += 1
 
+    def apply_superseded(self, items: Iterable[Any]) -> None:
+        """Our transitions the database refused because another console's came first."""
+        with self._lock:
+            for tr in items:
+                if not isinstance(tr, AlarmTransition) or tr.console != self.console:
+                    continue
+                a = self._alarms.get(tr.alarm_id)
+                if a is None:
+                    continue
+                if tr.action == "ack" and a.acked_console == self.console and a.acked_t == tr.t:
+                    # our acknowledgement lost: it becomes a late one; the winner arrives on alarm/remote
+                    late = [x for x in a.late_acks if x[1] != self.console]
+                    a.late_acks = (
+                        *[x for x in a.late_acks if x[1] == self.console],
+                        (tr.operator, tr.console, tr.t),
+                    )
+                    if late:  # the winner is already here (recorded as late): give it the attribution
+                        op, console, t = min(late, key=lambda x: x[2])
+                        a.late_acks = (*a.late_acks, *(x for x in late if x != (op, console, t)))
+                        a.acked_by, a.acked_console, a.acked_t = op, console, t
+                    else:
+                        a.acked_by, a.acked_console, a.acked_t = "", "", 0
+                    self._marks[a.id] = self.version + 1
+                else:
+                    _once.warning(
+                        ("superseded", tr.action),
+                        "alarm %s: our %s was superseded by another console",
+                        tr.alarm_id,
+                        tr.action,
+                    )
+            self._commit()
+
     def _remote_ack(self, a: Alarm, tr: AlarmTransition) -> None:
-        if a.unacked and tr.t >= a.raised_t:
+        if (
+            not a.unacked and not a.acked_by and tr.t >= a.announced_ns
+        ):  # ours lost in the database: theirs won
+            a.acked_by, a.acked_t, a.acked_console, a.ack_note = tr.operator, tr.t, tr.console, tr.note
+            return
+        if a.unacked and tr.t >= a.announced_ns:
             new = step(Status(a.state, a.active), Event.ACK, a.priority, tr.note or "remote acknowledgement")
             a.state, a.active, a.changed_t = new.state, new.active, tr.t
             a.acked_by, a.acked_t, a.acked_console, a.ack_note = tr.operator, tr.t, tr.console, tr.note
@@ -721,7 +812,7 @@ class AlarmEngine:
         # Already acknowledged (or an acknowledgement of an earlier episode): recorded, not applied twice.
         mine = (a.acked_t, a.acked_console, a.acked_by)
         theirs = (tr.t, tr.console, tr.operator)
-        if a.acked_by and tr.t >= a.raised_t and theirs[:2] < mine[:2]:
+        if a.acked_by and tr.t >= a.announced_ns and theirs[:2] < mine[:2]:
             a.acked_by, a.acked_t, a.acked_console, a.ack_note = tr.operator, tr.t, tr.console, tr.note
             late = mine
         else:
@@ -763,7 +854,13 @@ class AlarmEngine:
             kind=rule.kind if rule else ("cap" if tr.alarm_id.startswith("cap:") else ""),
             priority=tr.priority,
             state=state,
-            active=state in (AlarmState.UNACK, AlarmState.ACKED),
+            # a hidden state does not say whether the condition is active: the state it came from does
+            active=state in (AlarmState.UNACK, AlarmState.ACKED)
+            or (
+                not before
+                and state in HIDDEN_STATES
+                and tr.from_state in (AlarmState.UNACK, AlarmState.ACKED)
+            ),
             title_fa=rule.title("fa") if rule else tr.message_fa,
             title_en=rule.title("en") if rule else tr.message_en,
             message_fa=tr.message_fa,
@@ -775,6 +872,7 @@ class AlarmEngine:
             lon=tr.lon,
             unit=rule.unit if rule else "",
             raised_t=tr.t,
+            announced_ns=tr.t,
             changed_t=tr.t,
             episode=1,
         )
@@ -817,7 +915,7 @@ class AlarmEngine:
 
     def _find_provider(self) -> AlarmStateProvider | None:
         for name, svc in self.services.items():
-            if name != "alarms" and svc is not self and isinstance(svc, AlarmStateProvider):
+            if name not in ("alarms", "history") and svc is not self and isinstance(svc, AlarmStateProvider):
                 return svc
         return None
 
@@ -831,8 +929,48 @@ class AlarmEngine:
                 self._cap = CapAlarms(self)
             for item in items:
                 alert = item.attrs.get("cap") if isinstance(item, Reading) else item
-                self._cap.apply(alert)
+                try:
+                    self._cap.apply(alert)
+                except IllegalTransition as exc:
+                    self.stats["errors"] += 1
+                    _once.error(("cap-fsm", str(exc)), "CAP alert: %s", exc)
             self._commit()
+
+    def publish_cap(self, alert: Any, operator: Operator, reason: str, path: Path | None = None) -> Path:
+        """Save a public warning as CAP 1.2 XML (needs cap.publish and a reason; audited).
+
+        The document is checked by importing it back, and against `cap_schema` when configured.
+        """
+        from console.alarms.cap import CapError, parse_cap, to_xml, validate_xsd
+
+        require(operator, "cap.publish", reason)
+        xml = to_xml(alert, getattr(self.settings, "timezone", "Asia/Tehran"))
+        parse_cap(xml)  # our own output must pass our own import
+        if self.config.cap_schema:
+            problems = validate_xsd(xml, Path(self.config.cap_schema))
+            if problems:
+                raise CapError(f"warning fails {Path(self.config.cap_schema).name}: {problems[0]}")
+        if path is None:
+            folder = Path(self.config.cap_dir) if self.config.cap_dir else data_dir() / "cap"
+            path = folder / f"{alert.identifier}.xml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_bytes(xml)
+        tmp.replace(path)
+        with self._lock:
+            detail = {
+                "reason": reason.strip(),
+                "file": str(path),
+                "msgType": alert.msg_type,
+                "severity": alert.infos[0].severity if alert.infos else "",
+                "references": alert.references,
+            }
+            self._audit("cap-publish", operator.name, alert.identifier, detail)
+            self._commit()
+        return path
+
+    def cap_sender(self) -> str:
+        return self.config.cap_sender or f"rasad@{self.console}"
 
     # -- views (any thread; copies) -----------------------------------------------------------------------
     def snapshot(self) -> tuple[int, list[Alarm]]:
@@ -881,31 +1019,46 @@ class AlarmEngine:
             return best
 
     def banner(self) -> Alarm | None:
-        """The alarm the banner shows: highest priority unacknowledged and annunciated, newest first."""
+        """The alarm the banner shows: the highest-priority unacknowledged one (grouped in a flood or
+        not: grouping quiets the sound, never hides what is most urgent), escalated first, newest first."""
         with self._lock:
             best = None
             for a in self._alarms.values():
-                if (
-                    a.unacked
-                    and not a.grouped
-                    and (
-                        best is None
-                        or (a.priority, a.escalation, a.raised_t)
-                        > (best.priority, best.escalation, best.raised_t)
-                    )
+                if a.unacked and (
+                    best is None
+                    or (a.priority, a.escalation, a.announced_ns)
+                    > (best.priority, best.escalation, best.announced_ns)
                 ):
                     best = a
             return best.copy() if best else None
 
     # -- lifecycle --------------------------------------------------------------------------------------
-    def start(self) -> None:
+    def restore_from_provider(self) -> int:
         provider = self._find_provider()
-        if provider is not None:
-            try:
-                self.restore(provider.alarm_states())
-            except Exception as exc:
-                log.error("alarm engine: could not restore alarm states (%r); starting from normal", exc)
+        if provider is None:
+            return 0
+        try:
+            return self.restore(provider.alarm_snapshot().alarms)
+        except Exception as exc:
+            log.error("alarm engine: could not restore alarm states (%r); starting from normal", exc)
+            return 0
+
+    def start(self, restore: bool = True) -> None:
+        if restore:
+            self.restore_from_provider()
         self._unsubs.append(self.bus.subscribe("#", self.process, name="alarms", worker=True))
+        fences = self.services.get("geofences")
+        if fences is not None and hasattr(fences, "on_change") and self.geofence_rules is None:
+            from console.alarms.geofence_rules import GeofenceRules
+
+            self.geofence_rules = GeofenceRules(self, fences)
+            self._unsubs.append(self.geofence_rules.stop)
+        layers = self.services.get("maplayers")
+        if layers is not None and self.maplink is None:
+            from console.alarms.maplink import AlarmMapLink
+
+            self.maplink = AlarmMapLink(self, layers)
+            self._unsubs.append(self.bus.subscribe("alarm/#", self.maplink.refresh, name="alarms-map"))
         self._stop.clear()
         self._ticker = threading.Thread(target=self._tick_loop, name="alarms-ticker", daemon=True)
         self._ticker.start()
@@ -919,6 +1072,11 @@ class AlarmEngine:
     def _tick_loop(self) -> None:
         while not self._stop.wait(self.config.tick_s):
             self.tick()
+            if self.maplink is not None:
+                try:
+                    self.maplink.refresh()
+                except Exception as exc:  # the map never takes the alarms down
+                    _once.error("maplink", "alarm map layer refresh failed: %r", exc)
 
     def stop(self) -> None:
         self._stop.set()
@@ -930,7 +1088,10 @@ class AlarmEngine:
         self._unsubs.clear()
 
     async def async_start(self) -> None:
-        self.start()
+        import asyncio
+
+        await asyncio.to_thread(self.restore_from_provider)  # the store may wait for its database
+        self.start(restore=False)
 
     async def async_stop(self) -> None:
         self.stop()

@@ -16,20 +16,30 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from console.alarms.rules import (
+from console.alarms.clusters import CountEval, CountRouter
+from console.alarms.evaluators import (
     PER_ENTITY,
+    AnomalyEval,
     Change,
-    CompiledArea,
-    Composite,
     CompositeEval,
-    CountEval,
+    RateEval,
+    StaleWatch,
+    evaluate,
+    reading_entry,
+    rule_key,
+    threshold_eval,
+    value_entry,
+)
+from console.alarms.fences import CompiledArea, FenceSet, FenceTracker, GeofenceEval
+from console.alarms.rules import (
+    Anomaly,
+    Composite,
     CountInArea,
     Geofence,
+    RateOfChange,
     Rule,
     Stale,
-    StaleWatch,
-    evaluator_for,
-    rule_key,
+    Threshold,
 )
 from console.bus import topic_matches
 from console.geo import LocalProjection
@@ -40,10 +50,24 @@ log = logging.getLogger(__name__)
 Bucket = tuple[tuple[str | None, Any], ...]
 
 
+def evaluator_for(rule: Rule, *, area: CompiledArea | None = None) -> Any:
+    """A fresh per-entity evaluator for value and geofence rules."""
+    if isinstance(rule, Threshold):
+        return threshold_eval(rule)
+    if isinstance(rule, RateOfChange):
+        return RateEval(rule)
+    if isinstance(rule, Anomaly):
+        return AnomalyEval(rule)
+    if isinstance(rule, Geofence):
+        return GeofenceEval(rule, area or CompiledArea(rule.area))
+    raise TypeError(f"{rule.kind} rules have no per-entity evaluator")
+
+
 class _TopicIndex:
-    __slots__ = ("buckets", "named", "per_entity", "shared", "wild")
+    __slots__ = ("buckets", "fences", "named", "per_entity", "shared", "wild")
 
     def __init__(self) -> None:
+        self.fences: FenceSet | None = None  # wildcard geofences, on a grid
         self.wild: list[Rule] = []
         self.named: dict[str, list[Rule]] = {}
         self.shared: list[tuple[str | None, Any]] = []
@@ -57,7 +81,7 @@ class RuleIndex:
         self.started_ns = started_ns
         self.rules: dict[str, Rule] = {}
         self._topics: dict[str, _TopicIndex] = {}
-        self._evals: dict[tuple[str, str], Any] = {}
+        self._evals: dict[str, dict[str, Any]] = {}  # entity -> rule id -> evaluator
         self._areas: dict[str, CompiledArea] = {}
         self._counts: dict[str, CountEval] = {}
         self._stale: dict[str, StaleWatch] = {}
@@ -95,8 +119,8 @@ class RuleIndex:
         rule = self.rules.pop(rule_id, None)
         if rule is None:
             return None
-        for k in [k for k in self._evals if k[0] == rule_id]:
-            del self._evals[k]
+        for evals in self._evals.values():
+            evals.pop(rule_id, None)
         self._areas.pop(rule_id, None)
         self._counts.pop(rule_id, None)
         self._stale.pop(rule_id, None)
@@ -132,34 +156,56 @@ class RuleIndex:
     # -- the index -------------------------------------------------------------------------------------
     def _topic(self, topic: str) -> _TopicIndex:
         ti = _TopicIndex()
+        fences: list[Geofence] = []
+        counts: list[CountEval] = []
         for rule in self.rules.values():
             if not rule.enabled or not rule.topic or not topic_matches(rule.topic, topic):
                 continue
-            if isinstance(rule, PER_ENTITY) or (isinstance(rule, Stale) and rule.entity != "*"):
+            if isinstance(rule, Geofence) and rule.entity == "*":
+                fences.append(rule)
+                ti.per_entity = True
+            elif isinstance(rule, PER_ENTITY) or (isinstance(rule, Stale) and rule.entity != "*"):
                 ti.per_entity = True
                 if rule.entity == "*":
                     ti.wild.append(rule)
                 else:
                     ti.named.setdefault(rule.entity, []).append(rule)
             elif isinstance(rule, Stale):
-                ti.shared.append((None, self._stale[rule.id].touch))
+                ti.shared.append(reading_entry(self._stale[rule.id]))
                 ti.per_entity = True  # stale watches need a bucket per entity to stay O(1)
             elif isinstance(rule, CountInArea):
-                ti.shared.append((None, self._counts[rule.id].update))
+                counts.append(self._counts[rule.id])
+        if counts:
+            ti.shared.append(reading_entry(CountRouter(counts)))
+        if fences:
+            ti.fences = FenceSet(fences, self._areas)
         self._topics[topic] = ti
         return ti
+
+    def _entity_evals(self, entity: str) -> dict[str, Any]:
+        evals = self._evals.get(entity)
+        if evals is None:
+            evals = self._evals[entity] = {}
+        return evals
+
+    def _evaluator(self, rule: Rule, entity: str) -> Any:
+        evals = self._entity_evals(entity)
+        ev = evals.get(rule.id)
+        if ev is None:
+            ev = evals[rule.id] = evaluator_for(rule, area=self._areas.get(rule.id))
+        return ev
 
     def _bucket(self, ti: _TopicIndex, entity: str) -> Bucket:
         entries: list[tuple[str | None, Any]] = []
         for rule in (*ti.wild, *ti.named.get(entity, ())):
             if isinstance(rule, Stale):
-                entries.append((None, self._stale[rule.id].touch))
+                entries.append(reading_entry(self._stale[rule.id]))
                 continue
-            key = (rule.id, entity)
-            ev = self._evals.get(key)
-            if ev is None:
-                ev = self._evals[key] = evaluator_for(rule, area=self._areas.get(rule.id))
-            entries.append((rule_key(rule), ev.update))
+            key = rule_key(rule)
+            ev = self._evaluator(rule, entity)
+            entries.append(value_entry(key, ev) if key is not None else reading_entry(ev))
+        if ti.fences is not None:
+            entries.append(reading_entry(FenceTracker(ti.fences, self._entity_evals(entity))))
         entries += ti.shared
         bucket = tuple(entries)
         ti.buckets[entity] = bucket
@@ -178,32 +224,19 @@ class RuleIndex:
                     for _key, fn in shared:
                         ch = fn(r)
                         if ch is not None:
-                            out.append(ch)
+                            if ch.__class__ is list:
+                                out.extend(ch)
+                            else:
+                                out.append(ch)
             return
-        buckets = ti.buckets
-        for r in readings:
-            bucket = buckets.get(r.entity)
-            if bucket is None:
-                bucket = self._bucket(ti, r.entity)
-            if not bucket:
-                continue
-            values = r.values
-            for key, fn in bucket:
-                if key is None:
-                    ch = fn(r)
-                else:
-                    v = values.get(key)
-                    if v is None:
-                        continue
-                    ch = fn(r.t, v, r)
-                if ch is not None:
-                    out.append(ch)
+        evaluate(ti.buckets, readings, out, lambda entity: self._bucket(ti, entity))
 
     def tick(self, now_ns: int) -> list[Change]:
         """Time-driven conditions: stale entities, count clusters thinning out."""
         out: list[Change] = []
         for watch in self._stale.values():
-            out += watch.tick(now_ns)
+            if now_ns > watch.due:  # nothing can be stale before `due`: skip the call
+                out += watch.tick(now_ns)
         for ev in self._counts.values():
             out += ev.tick(now_ns)
         return out
@@ -223,11 +256,11 @@ class RuleIndex:
         if rule is None or not rule.enabled:
             return
         if isinstance(rule, PER_ENTITY):
-            key = (rule_id, subject)
-            ev = self._evals.get(key)
-            if ev is None:
-                ev = self._evals[key] = evaluator_for(rule, area=self._areas.get(rule_id))
+            ev = self._evaluator(rule, subject)
             ev.active = active
+            if isinstance(rule, Geofence):
+                ev.inside = active if rule.mode != "exit" else not active
+                ev.entered = self.started_ns if ev.inside else None
             for ti in self._topics.values():
                 ti.buckets.pop(subject, None)
         elif isinstance(rule, Stale):
@@ -241,4 +274,5 @@ class RuleIndex:
         kinds: dict[str, int] = {}
         for r in self.rules.values():
             kinds[r.kind] = kinds.get(r.kind, 0) + 1
-        return {"rules": len(self.rules), "kinds": kinds, "evaluators": len(self._evals)}
+        n = sum(len(e) for e in self._evals.values())
+        return {"rules": len(self.rules), "kinds": kinds, "evaluators": n}

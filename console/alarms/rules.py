@@ -14,25 +14,24 @@ Every rule has an `id`, a `priority` (minor / moderate / severe / extreme, mappe
 `topic` it watches and `entity` ("*" = every entity of the topic). `suppresses` lists rule ids whose
 alarms are suppressed by design while this rule has an active alarm (a parent alarm).
 
-Evaluators return a `Change` only when the alarm condition flips; the engine turns changes into
-ISA-18.2 transitions. Times are the readings' own times (int ns), so evaluation is deterministic and
-replays judge data as it was.
+Evaluation lives beside: evaluators.py (value rules, stale, composite), fences.py (geofences),
+clusters.py (count-in-area), index.py (routing readings to them).
 """
 
 from __future__ import annotations
 
-import math
 import tomllib
-from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
 from console.catalog import TOPICS, known_signals
-from console.geo import LocalProjection, haversine_m, point_in_ring
-from console.model import Priority, Reading
+from console.model import Priority
+
+if TYPE_CHECKING:
+    from console.alarms.evaluators import Change
 
 NS = 1_000_000_000
 
@@ -238,6 +237,21 @@ def load_rule_files(folder: Path) -> tuple[list[Rule], list[str]]:
     return rules, errors
 
 
+# Which department answers for a band alarm of a topic (department rules set their own).
+TOPIC_DEPARTMENT = {
+    "air/station": "environment",
+    "water/gauge": "crisis",
+    "weather/station": "crisis",
+    "traffic/segment": "traffic",
+    "parking/lot": "traffic",
+    "energy/substation": "energy",
+    "energy/solar": "energy",
+    "vehicle/bus": "bus",
+    "vehicle/taxi": "taxi",
+    "vehicle/service": "services",
+}
+
+
 def band_rules(tr: Callable[..., str] | None = None) -> list[Threshold]:
     """Default threshold rules from the catalog's warn/alarm bands (warn → moderate, alarm → severe)."""
     rules = []
@@ -246,7 +260,8 @@ def band_rules(tr: Callable[..., str] | None = None) -> list[Threshold]:
         etypes.setdefault(etype, []).append(topic)
     for meta in known_signals():
         span = (meta.hi - meta.lo) if meta.hi is not None and meta.lo is not None else 0.0
-        deadband = round(span * 0.01, 6)
+        deadband = round(span * 0.03, 6)  # 3% of the range: a value wandering on a band does not chatter
+        delay = 2 * meta.sampling_s  # and must hold for two samples before it alarms or clears
         for topic in etypes.get(meta.etype, []):
             for band, prio, high, low in (
                 ("warn_hi", Priority.MODERATE, meta.warn_hi, None),
@@ -267,435 +282,16 @@ def band_rules(tr: Callable[..., str] | None = None) -> list[Threshold]:
                         high=high,
                         low=low,
                         deadband=deadband,
+                        on_delay_s=delay,
+                        off_delay_s=delay,
                         unit=meta.unit,
+                        department=TOPIC_DEPARTMENT.get(topic, ""),
                         title_fa=f"{meta.title_fa} {word_fa}",
                         title_en=f"{meta.title_en} {word_en}",
                         owner="catalog",
                     )
                 )
     return rules
-
-
-# -- evaluation ----------------------------------------------------------------------------------------
-class Change(NamedTuple):
-    """An alarm condition flipped. `subject` names the alarm within its rule (entity, cluster, "")."""
-
-    rule: Rule
-    subject: str
-    active: bool
-    t: int
-    value: float | None = None
-    lat: float | None = None
-    lon: float | None = None
-    reading: Reading | None = None
-
-
-def _change(rule: Rule, r: Reading, active: bool, value: float | None) -> Change:
-    return Change(rule, r.entity, active, r.t, value, r.lat, r.lon, r)
-
-
-class ThresholdEval:
-    """High/low limits with deadband and on/off delays; `update` is the hot path (keep it lean)."""
-
-    __slots__ = ("active", "db", "hi", "lo", "off_ns", "on_ns", "rule", "since")
-
-    def __init__(self, rule: Threshold):
-        self.rule = rule
-        self.hi = math.inf if rule.high is None else rule.high
-        self.lo = -math.inf if rule.low is None else rule.low
-        self.db = rule.deadband
-        self.on_ns = int(rule.on_delay_s * NS)
-        self.off_ns = int(rule.off_delay_s * NS)
-        self.active = False
-        self.since: int | None = None
-
-    def update(self, t: int, v: float, r: Reading) -> Change | None:
-        if self.active:
-            if self.lo + self.db < v < self.hi - self.db:  # back inside, past the deadband
-                if self.off_ns:
-                    if self.since is None:
-                        self.since = t
-                        return None
-                    if t - self.since < self.off_ns:
-                        return None
-                self.active, self.since = False, None
-                return _change(self.rule, r, False, v)
-            self.since = None
-            return None
-        if v >= self.hi or v <= self.lo:
-            if self.on_ns:
-                if self.since is None:
-                    self.since = t
-                    return None
-                if t - self.since < self.on_ns:
-                    return None
-            self.active, self.since = True, None
-            return _change(self.rule, r, True, v)
-        self.since = None
-        return None
-
-
-class RateEval:
-    """Rate of change between now and the oldest sample inside the window (units per `per_s`)."""
-
-    __slots__ = ("active", "hist", "rule", "scale", "window_ns")
-
-    def __init__(self, rule: RateOfChange):
-        self.rule = rule
-        self.window_ns = int(rule.window_s * NS)
-        self.scale = rule.per_s * NS
-        self.hist: deque[tuple[int, float]] = deque()
-        self.active = False
-
-    def _signed(self, rate: float) -> float:
-        d = self.rule.direction
-        return rate if d == "rise" else -rate if d == "fall" else abs(rate)
-
-    def update(self, t: int, v: float, r: Reading) -> Change | None:
-        if v != v:
-            return None
-        hist = self.hist
-        if hist and t <= hist[-1][0]:
-            return None  # out of order or duplicate: rates need increasing time
-        hist.append((t, v))
-        while len(hist) > 2 and t - hist[1][0] >= self.window_ns:
-            hist.popleft()
-        t0, v0 = hist[0]
-        if t - t0 < self.window_ns // 2:
-            return None  # not enough history to judge a rate honestly
-        rate = self._signed((v - v0) / (t - t0) * self.scale)
-        if not self.active and rate >= self.rule.limit:
-            self.active = True
-            return _change(self.rule, r, True, rate)
-        if self.active and rate < self.rule.limit - self.rule.deadband:
-            self.active = False
-            return _change(self.rule, r, False, rate)
-        return None
-
-
-class RollingZ:
-    """Rolling mean/std over the last `window` samples (O(1) per sample, Welford add/remove).
-
-    The small interface anomaly rules need: `push(x)` returns the z-score of x against the samples
-    *before* it (None until `min_samples`), then adds x to the window.
-    """
-
-    __slots__ = ("buf", "m2", "mean", "min_samples", "window")
-
-    def __init__(self, window: int, min_samples: int):
-        self.window, self.min_samples = window, min_samples
-        self.buf: deque[float] = deque()
-        self.mean = 0.0
-        self.m2 = 0.0
-
-    def std(self) -> float:
-        n = len(self.buf)
-        return math.sqrt(max(self.m2, 0.0) / (n - 1)) if n > 1 else 0.0
-
-    def push(self, x: float) -> float | None:
-        n = len(self.buf)
-        z = None
-        if n >= self.min_samples:
-            sd = self.std()
-            scale = max(sd, 1e-9 * max(1.0, abs(self.mean)))
-            z = (x - self.mean) / scale
-        if n == self.window:  # remove the oldest (reverse Welford)
-            old = self.buf.popleft()
-            n -= 1
-            if n:
-                mean_new = (self.mean * (n + 1) - old) / n
-                self.m2 -= (old - self.mean) * (old - mean_new)
-                self.mean = mean_new
-            else:
-                self.mean, self.m2 = 0.0, 0.0
-        self.buf.append(x)
-        n += 1
-        delta = x - self.mean
-        self.mean += delta / n
-        self.m2 += delta * (x - self.mean)
-        return z
-
-
-class AnomalyEval:
-    __slots__ = ("active", "roll", "rule")
-
-    def __init__(self, rule: Anomaly):
-        self.rule = rule
-        self.roll = RollingZ(rule.window, rule.min_samples)
-        self.active = False
-
-    def update(self, t: int, v: float, r: Reading) -> Change | None:
-        if v != v:
-            return None
-        z = self.roll.push(v)
-        if z is None:
-            return None
-        d = self.rule.direction
-        score = z if d == "high" else -z if d == "low" else abs(z)
-        if not self.active and score >= self.rule.z:
-            self.active = True
-            return _change(self.rule, r, True, round(z, 2))
-        if self.active and score < self.rule.z_clear:
-            self.active = False
-            return _change(self.rule, r, False, round(z, 2))
-        return None
-
-
-class CompiledArea:
-    """An Area ready for fast point tests (bounding box first, then the ring or the circle)."""
-
-    def __init__(self, area: Area):
-        self.area = area
-        if area.polygon:
-            ring = [tuple(p) for p in area.polygon]
-            self.ring = ring
-            lons, lats = [p[0] for p in ring], [p[1] for p in ring]
-            self.bbox = (min(lons), min(lats), max(lons), max(lats))
-        else:
-            lat, lon = area.center
-            dlat = area.radius_m / 111_195.0
-            dlon = dlat / max(0.01, math.cos(math.radians(lat)))
-            self.ring = []
-            self.bbox = (lon - dlon, lat - dlat, lon + dlon, lat + dlat)
-
-    def contains(self, lat: float, lon: float) -> bool:
-        x0, y0, x1, y1 = self.bbox
-        if not (x0 <= lon <= x1 and y0 <= lat <= y1):
-            return False
-        if self.ring:
-            return point_in_ring(lon, lat, self.ring)
-        c = self.area.center
-        return haversine_m(lat, lon, c[0], c[1]) <= self.area.radius_m
-
-    def centroid(self) -> tuple[float, float]:
-        if self.ring:
-            return (
-                sum(p[1] for p in self.ring) / len(self.ring),
-                sum(p[0] for p in self.ring) / len(self.ring),
-            )
-        return self.area.center
-
-
-class GeofenceEval:
-    """Per vehicle: enter (active while inside), exit (active while outside), dwell (inside ≥ dwell_s)."""
-
-    __slots__ = ("active", "area", "entered", "inside", "rule")
-
-    def __init__(self, rule: Geofence, area: CompiledArea):
-        self.rule = rule
-        self.area = area
-        self.inside: bool | None = None
-        self.entered: int | None = None
-        self.active = False
-
-    def update(self, r: Reading) -> Change | None:
-        if r.lat is None or r.lon is None:
-            return None
-        inside = self.area.contains(r.lat, r.lon)
-        if inside and not self.inside:
-            self.entered = r.t
-        self.inside = inside
-        mode = self.rule.mode
-        if mode == "enter":
-            want = inside
-        elif mode == "exit":
-            want = not inside
-        else:
-            want = inside and self.entered is not None and r.t - self.entered >= self.rule.dwell_s * NS
-        if want != self.active:
-            self.active = want
-            return _change(self.rule, r, want, None)
-        return None
-
-
-class StaleWatch:
-    """Last data time per entity of a topic; `tick(now)` raises stale alarms, `touch` clears them."""
-
-    def __init__(self, rule: Stale, started: int):
-        self.rule = rule
-        self.after_ns = int(rule.after_s * NS)
-        self.last: dict[str, int] = {}
-        self.stale: set[str] = set()
-        self.readings: dict[str, Reading] = {}
-        if rule.entity != "*":
-            self.last[rule.entity] = started  # a named entity is expected from the start
-
-    def touch(self, r: Reading) -> Change | None:
-        last = self.last.get(r.entity)
-        if last is None or r.t > last:
-            self.last[r.entity] = r.t
-            self.readings[r.entity] = r
-        if r.entity in self.stale and r.t > (last or 0):
-            self.stale.discard(r.entity)
-            return _change(self.rule, r, False, None)
-        return None
-
-    def tick(self, now: int) -> list[Change]:
-        out = []
-        for entity, last in self.last.items():
-            if entity not in self.stale and now - last > self.after_ns:
-                self.stale.add(entity)
-                r = self.readings.get(entity)
-                age = round((now - last) / NS)
-                out.append(
-                    Change(
-                        self.rule,
-                        entity,
-                        True,
-                        now,
-                        float(age),
-                        r.lat if r else None,
-                        r.lon if r else None,
-                        r,
-                    )
-                )
-        return out
-
-    def seed(self, entity: str, active: bool) -> None:
-        if active:
-            self.stale.add(entity)
-            self.last.setdefault(entity, 0)
-
-
-class CountEval:
-    """Sliding spatial clusters: ≥N matching reports within R metres in the last T seconds.
-
-    Reports go into a grid of R-sized cells on a local projection, so a new report only looks at
-    the 3×3 cells around it. A cluster alarm is centred on the reports that formed it and named by
-    its cell; new reports inside an active cluster raise its count instead of a second alarm.
-    """
-
-    def __init__(self, rule: CountInArea, proj: LocalProjection):
-        self.rule = rule
-        self.proj = proj
-        self.r = rule.radius_m
-        self.r2 = rule.radius_m**2
-        self.window_ns = int(rule.window_s * NS)
-        self.reports: deque[tuple[int, float, float]] = deque()
-        self.cells: dict[tuple[int, int], list[tuple[int, float, float]]] = {}
-        self.clusters: dict[str, tuple[float, float, float, float]] = {}  # subject -> x, y, lat, lon
-
-    def _xy(self, lat: float, lon: float) -> tuple[float, float]:
-        x, y = self.proj.to_xy(lat, lon)
-        return float(x), float(y)
-
-    def _prune(self, now: int) -> None:
-        cutoff = now - self.window_ns
-        while self.reports and self.reports[0][0] < cutoff:
-            t, x, y = self.reports.popleft()
-            cell = (int(x // self.r), int(y // self.r))
-            bucket = self.cells.get(cell)
-            if bucket:
-                bucket.remove((t, x, y))
-                if not bucket:
-                    del self.cells[cell]
-
-    def _near(self, x: float, y: float) -> list[tuple[int, float, float]]:
-        cx, cy = int(x // self.r), int(y // self.r)
-        out = []
-        for i in (cx - 1, cx, cx + 1):
-            for j in (cy - 1, cy, cy + 1):
-                for p in self.cells.get((i, j), ()):
-                    if (p[1] - x) ** 2 + (p[2] - y) ** 2 <= self.r2:
-                        out.append(p)
-        return out
-
-    def update(self, r: Reading) -> Change | None:
-        if r.lat is None or r.lon is None:
-            return None
-        for k, want in self.rule.match.items():
-            if str(r.attrs.get(k, "")) != want:
-                return None
-        x, y = self._xy(r.lat, r.lon)
-        p = (r.t, x, y)
-        self._prune(max(r.t, self.reports[-1][0] if self.reports else r.t))
-        self.reports.append(p)
-        self.cells.setdefault((int(x // self.r), int(y // self.r)), []).append(p)
-        for cx, cy, _lat, _lon in self.clusters.values():
-            if (cx - x) ** 2 + (cy - y) ** 2 <= self.r2:
-                return None  # counts towards a cluster that is already alarmed
-        near = self._near(x, y)
-        if len(near) < self.rule.count:
-            return None
-        mx = sum(q[1] for q in near) / len(near)
-        my = sum(q[2] for q in near) / len(near)
-        lat, lon = self.proj.to_latlon(mx, my)
-        subject = f"cluster:{int(mx // self.r)}:{int(my // self.r)}"
-        self.clusters[subject] = (mx, my, float(lat), float(lon))
-        return Change(self.rule, subject, True, r.t, float(len(near)), float(lat), float(lon), r)
-
-    def count_at(self, subject: str) -> int:
-        cx, cy, _lat, _lon = self.clusters[subject]
-        return len(self._near(cx, cy))
-
-    def tick(self, now: int) -> list[Change]:
-        self._prune(now)
-        out = []
-        for subject in list(self.clusters):
-            n = self.count_at(subject)
-            if n < self.rule.count:
-                _x, _y, lat, lon = self.clusters.pop(subject)
-                out.append(Change(self.rule, subject, False, now, float(n), lat, lon, None))
-        return out
-
-    def seed(self, subject: str, active: bool, lat: float | None, lon: float | None) -> None:
-        if active and lat is not None and lon is not None:
-            x, y = self._xy(lat, lon)
-            self.clusters[subject] = (x, y, lat, lon)
-
-
-class CompositeEval:
-    """AND / OR over other rules' alarms: fed with their condition changes, not with readings."""
-
-    def __init__(self, rule: Composite):
-        self.rule = rule
-        self.window_ns = int(rule.window_s * NS)
-        self.active_children: dict[str, dict[str, int]] = {rid: {} for rid in rule.of}  # rule -> alarm -> t
-        self.active = False
-
-    def child(self, rule_id: str, alarm_id: str, active: bool, t: int) -> Change | None:
-        alarms = self.active_children.get(rule_id)
-        if alarms is None:
-            return None
-        if active:
-            alarms[alarm_id] = t
-        else:
-            alarms.pop(alarm_id, None)
-        want = self._holds()
-        if want == self.active:
-            return None
-        self.active = want
-        return Change(self.rule, "", want, t, float(sum(1 for a in self.active_children.values() if a)))
-
-    def _holds(self) -> bool:
-        live = [max(a.values()) for a in self.active_children.values() if a]
-        if self.rule.op == "or":
-            return bool(live)
-        if len(live) < len(self.active_children):
-            return False
-        return self.active or max(live) - min(live) <= self.window_ns
-
-
-def evaluator_for(rule: Rule, *, area: CompiledArea | None = None) -> Any:
-    """A fresh per-entity evaluator for value and geofence rules."""
-    if isinstance(rule, Threshold):
-        return ThresholdEval(rule)
-    if isinstance(rule, RateOfChange):
-        return RateEval(rule)
-    if isinstance(rule, Anomaly):
-        return AnomalyEval(rule)
-    if isinstance(rule, Geofence):
-        return GeofenceEval(rule, area or CompiledArea(rule.area))
-    raise TypeError(f"{rule.kind} rules have no per-entity evaluator")
-
-
-PER_ENTITY = (Threshold, RateOfChange, Anomaly, Geofence)
-VALUE_RULES = (Threshold, RateOfChange, Anomaly)
-
-
-def rule_key(rule: Rule) -> str | None:
-    """The value key a per-entity rule reads (None: it needs the whole reading)."""
-    return getattr(rule, "key", None) if isinstance(rule, VALUE_RULES) else None
 
 
 def render_message(rule: Rule, change: Change, language: str, fmt_number: Callable[..., str]) -> str:
@@ -717,18 +313,34 @@ def render_message(rule: Rule, change: Change, language: str, fmt_number: Callab
             return template.format(**values)
         except (KeyError, IndexError, ValueError):
             pass  # a bad template never loses the alarm: fall back to the plain form
-    parts = [values["title"], values["name"]]
+    parts = [
+        values["name"] or values["title"]
+    ]  # the title has its own column; the message says where and how much
     if values["value"]:
-        parts.append(f"{values['value']} {values['unit']}".strip())
+        amount = f"{values['value']} {values['unit']}".strip()
+        parts.append(
+            amount + "\u200f" if language == "fa" and values["unit"] else amount
+        )  # RLM: unit stays put
     return " — ".join(p for p in parts if p)
 
 
-def iter_rules(items: Iterable[Any]) -> Iterable[Rule]:
-    """Rules from a registry (RuleSpec(plugin, rule)) or plain rules, with the owner filled in."""
+def iter_rules(items: Iterable[Any], errors: list[str] | None = None) -> Iterable[Rule]:
+    """Rules from a registry (RuleSpec(plugin, rule)) or plain rules, with the owner filled in.
+
+    A plugin may give a Rule or a dict in the TOML shape; anything unusable is reported in `errors`
+    (one line naming the plugin and the reason) and skipped.
+    """
     for item in items:
         rule = getattr(item, "rule", item)
         plugin = getattr(item, "plugin", "")
-        if isinstance(rule, Rule):
-            yield (
-                msgspec.structs.replace(rule, owner=f"plugin:{plugin}") if plugin and not rule.owner else rule
-            )
+        origin = f"plugin:{plugin}" if plugin else "code"
+        try:
+            if isinstance(rule, dict):
+                rule = rule_from_dict({"owner": origin, **rule}, origin)
+            if not isinstance(rule, Rule):
+                raise RuleError(f"{origin}: {type(rule).__name__} is not an alarm rule")
+        except RuleError as exc:
+            if errors is not None:
+                errors.append(str(exc))
+            continue
+        yield msgspec.structs.replace(rule, owner=origin) if plugin and not rule.owner else rule

@@ -19,6 +19,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         "layout": getattr(args, "layout", None),
         "fullscreen": getattr(args, "fullscreen", None),
         "large_type": getattr(args, "large_type", None),
+        "db": getattr(args, "db", None),
+        "console_id": getattr(args, "console", None),
         "scenario": getattr(args, "scenario", None),
         "vehicles": getattr(args, "vehicles", None),
         "seed": getattr(args, "seed", None),
@@ -32,12 +34,21 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return load_settings().with_overrides(**overrides)
 
 
+def demo_login(args: argparse.Namespace, settings: Settings) -> tuple[str, tuple[str, ...]]:
+    """(name, roles) for a session signed in without a password: `--operator`/`--role`, else settings."""
+    return (getattr(args, "operator", None) or settings.operator, tuple(getattr(args, "role", None) or ()))
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    from console.cli.store_commands import check_db_arg
     from console.runtime import run_headless
 
     settings = settings_from_args(args)
+    check_db_arg(settings.db)
     setup_logging(settings.log_level)
-    return run_headless(settings, args.seconds, load_plugins=not args.no_plugins)
+    return run_headless(
+        settings, args.seconds, load_plugins=not args.no_plugins, login=demo_login(args, settings)
+    )
 
 
 def cmd_plugins(args: argparse.Namespace) -> int:

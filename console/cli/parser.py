@@ -85,11 +85,36 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-plugins", action="store_true", help="do not load department plugins")
 
 
+ROLES = ("operator", "supervisor", "crisis-manager", "admin")
+
+
+def _add_db(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--db",
+        metavar="URL",
+        help="database: a SQLite file or postgresql+psycopg://user:pass@host/db (default: SQLite in the data dir)",
+    )
+
+
+def _add_store_options(p: argparse.ArgumentParser) -> None:
+    _add_db(p)
+    p.add_argument("--console", metavar="NAME", help="this console's name in the journal and in sync")
+    p.add_argument(
+        "--role",
+        action="append",
+        choices=ROLES,
+        help="with --operator: the demo session's role (repeatable; default: the operator's stored roles)",
+    )
+
+
 # command -> handler ("module:function"), resolved lazily by main.py
 HANDLERS: dict[str, str] = {
     "run": "console.cli.commands:cmd_run",
     "snapshot": "widgets.snapshot:cmd_snapshot",
     "plugins": "console.cli.commands:cmd_plugins",
+    "audit": "console.cli.store_commands:cmd_audit",
+    "operators": "console.cli.store_commands:cmd_operators",
+    "export": "console.cli.store_commands:cmd_export",
     "simulate": "console.sim.cli:cmd_simulate",
     "ingest": "console.cli.ingest:cmd_ingest",
     "geo": "console.cli.geo:cmd_geo",
@@ -115,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--large-type", action="store_true", default=None, help="large type for the video wall")
     run.add_argument("--headless", action="store_true", help="core only (feeds, alarms, storage), no Qt")
     run.add_argument("--seconds", type=seconds_arg, help="stop cleanly after N seconds (exit 0)")
+    _add_store_options(run)
     _add_sim(run)
     run.add_argument(
         "--feed",
@@ -142,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     snap.add_argument("--view", default="window", help="what to capture: window (default)")
     snap.add_argument("--large-type", action="store_true", default=None, help="large type for the video wall")
+    _add_store_options(snap)
     _add_sim(snap)
 
     sim = sub.add_parser(
@@ -192,6 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Discover and activate plugins headless; list version and state.",
     )
     plugins.add_argument("--json", action="store_true", help="machine-readable output")
+    _add_audit(sub)
+    _add_operators(sub)
+    _add_export(sub)
 
     geo = sub.add_parser(
         "geo", help="geography tools (import district polygons)", description="Geography tools."
@@ -211,6 +241,88 @@ def build_parser() -> argparse.ArgumentParser:
         "--simplify", type=float, default=0.0, metavar="M", help="simplify to M metres (0: keep)"
     )
     return parser
+
+
+def _add_audit(sub) -> None:
+    audit = sub.add_parser(
+        "audit",
+        help="verify or read the hash-chained audit journal",
+        description="The audit journal: verify its chain (exit 0 intact, 1 broken), print its head, list entries.",
+    )
+    acts = audit.add_subparsers(dest="action", metavar="ACTION", required=True)
+    verify = acts.add_parser("verify", help="check every entry; exit 1 naming the first broken one")
+    _add_db(verify)
+    verify.add_argument(
+        "--no-anchor", action="store_true", help="ignore this console's anchor (chain and head only)"
+    )
+    head = acts.add_parser("head", help="print the chain head (seq and hash) to record elsewhere")
+    _add_db(head)
+    show = acts.add_parser("list", help="print the latest entries")
+    _add_db(show)
+    show.add_argument("--kind", help="only entries of this kind (alarm, login, handover, denied ...)")
+    show.add_argument("--last", type=int, default=50, help="how many (default 50)")
+
+
+def _add_operators(sub) -> None:
+    ops = sub.add_parser(
+        "operators",
+        help="create and manage operator accounts",
+        description=(
+            "Operator accounts (argon2id password hashes). While no admin exists, accounts can be "
+            "created here without credentials (create the first admin that way); after that, pass "
+            "--as ADMIN and that admin's password."
+        ),
+    )
+    acts = ops.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    def action(name: str, help_: str, *, needs_name: bool = True) -> argparse.ArgumentParser:
+        p = acts.add_parser(name, help=help_)
+        if needs_name:
+            p.add_argument("name", help="operator login name")
+        _add_db(p)
+        p.add_argument(
+            "--as", dest="as_admin", metavar="ADMIN", help="act as this admin (asks their password)"
+        )
+        p.add_argument(
+            "--password-stdin",
+            action="store_true",
+            help="read passwords from stdin, one per line (new password first, then the admin's)",
+        )
+        return p
+
+    add = action("add", "create an operator (asks for a password)")
+    add.add_argument("--role", action="append", choices=ROLES, required=True, help="role (repeatable)")
+    add.add_argument("--display-name", default="", help="name shown to people (Persian welcome)")
+    roles = action("roles", "replace an operator's roles")
+    roles.add_argument("--role", action="append", choices=ROLES, required=True, help="role (repeatable)")
+    action("passwd", "set an operator's password")
+    action("disable", "deactivate an operator (kept in the journal, cannot sign in)")
+    action("enable", "reactivate an operator")
+    action("list", "list operators and roles", needs_name=False)
+
+
+def _add_export(sub) -> None:
+    exp = sub.add_parser(
+        "export",
+        help="export a series, a layer, a track, alarms or the journal (CSV / GeoJSON)",
+        description=(
+            "Open-data export. Times are ISO 8601 (local city time unless an offset is given), "
+            "'now', or relative like -2h, -30m, -7d. The format follows --out's extension "
+            "(.csv, .geojson, .json) unless --format is given."
+        ),
+    )
+    exp.add_argument("what", choices=["series", "layer", "track", "alarms", "journal"], help="what to export")
+    exp.add_argument(
+        "name",
+        nargs="?",
+        default="",
+        help="series: ENTITY/KEY; layer: a topic (e.g. vehicle/bus) or entity type; track: ENTITY",
+    )
+    _add_db(exp)
+    exp.add_argument("--from", dest="t_from", default="-24h", help="start (default -24h)")
+    exp.add_argument("--to", dest="t_to", default="now", help="end (default now)")
+    exp.add_argument("--out", required=True, help="file to write ('-' for stdout)")
+    exp.add_argument("--format", choices=["csv", "geojson"], help="csv or geojson (default: from --out)")
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:

@@ -2,10 +2,15 @@
 
 Every transition is a compare-and-set in the database: it is *applied* only when the alarm's stored
 state equals the transition's `from_state` (`UPDATE ... WHERE state = :from_state`); otherwise it is
-recorded as *superseded* together with the state it found. So when two consoles acknowledge the same
-alarm, the first commit wins and the later one is kept in the record, whatever each console
-believed in memory. Appends hold the journal head lock, so the check and the write are one step
-for every console on the database.
+recorded as *superseded* together with the state it found. Appends hold the journal head lock, so
+the check and the write are one step for every console on the database.
+
+Concurrent acknowledgements: the first acknowledgement wins the attribution, "first" meaning the
+earliest by its own time (ties: the smaller console name), which is the rule every alarm engine
+applies to remote acknowledgements too, so the database and all consoles end with the same answer
+whatever order the commits land in. An acknowledgement that reaches the database after a later one
+takes the attribution over with a conditional update (`... WHERE acked_t > :t`, same episode only);
+one that is later than the stored one is recorded as superseded and never published.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ _FIELDS = (
     "message_en",
     "lat",
     "lon",
+    "until",
 )
 
 
@@ -78,8 +84,8 @@ def _apply(conn: sa.Connection, tr: AlarmTransition, seq: int, exists: bool) -> 
             values[name] = value
     if tr.action in ACK_ACTIONS:
         values.update(acked_by=tr.operator, acked_t=tr.t, acked_console=tr.console)
-    elif tr.from_state == AlarmState.NORMAL:  # a new activation starts unacknowledged
-        values.update(acked_by="", acked_t=None, acked_console="")
+    elif tr.from_state == AlarmState.NORMAL:  # a new episode starts unacknowledged
+        values.update(acked_by="", acked_t=None, acked_console="", raised_t=tr.t)
     if not exists:
         if tr.from_state != AlarmState.NORMAL:
             return False
@@ -89,6 +95,23 @@ def _apply(conn: sa.Connection, tr: AlarmTransition, seq: int, exists: bool) -> 
         sa.update(alarm_state)
         .where(alarm_state.c.alarm_id == tr.alarm_id, alarm_state.c.state == tr.from_state.value)
         .values(version=alarm_state.c.version + 1, **values)
+    )
+    return result.rowcount == 1
+
+
+def _take_over_ack(conn: sa.Connection, tr: AlarmTransition, seq: int) -> bool:
+    """An acknowledgement earlier than the stored one (same episode) takes the attribution over."""
+    c = alarm_state.c
+    result = conn.execute(
+        sa.update(alarm_state)
+        .where(
+            c.alarm_id == tr.alarm_id,
+            c.state == tr.to_state.value,
+            c.acked_t.is_not(None),
+            sa.or_(c.acked_t > tr.t, sa.and_(c.acked_t == tr.t, c.acked_console > tr.console)),
+            sa.or_(c.raised_t.is_(None), c.raised_t <= tr.t),
+        )
+        .values(acked_by=tr.operator, acked_t=tr.t, acked_console=tr.console, seq=seq, version=c.version + 1)
     )
     return result.rowcount == 1
 
@@ -107,6 +130,8 @@ def record(conn: sa.Connection, transitions: Sequence[AlarmTransition], console:
         # the journal seq is known before the write: the head is locked by this transaction
         seq, _ = journal.head(conn)
         won = _apply(conn, tr, seq + 1, stored is not None)
+        if not won and tr.action in ACK_ACTIONS:
+            won = _take_over_ack(conn, tr, seq + 1)
         outcome = APPLIED if won else SUPERSEDED
         detail = msgspec.to_builtins(tr)
         detail.update(outcome=outcome, found_state=found.value)

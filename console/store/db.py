@@ -28,6 +28,9 @@ from console.paths import data_dir
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# The newest revision in migrations/versions (a test keeps the two in step). A database already
+# there is opened without importing Alembic, which keeps start-up quick.
+HEAD_REVISION = "0002"
 _ADVISORY_LOCK = 0x52415341  # "RASA"
 BUSY_TIMEOUT_MS = 30_000
 
@@ -47,7 +50,7 @@ def normalize_url(url: str | None) -> URL:
         text = f"sqlite:///{Path(text).expanduser().resolve()}"
     try:
         parsed = make_url(text)
-    except sa.exc.ArgumentError as exc:
+    except (sa.exc.ArgumentError, ValueError) as exc:
         raise DatabaseError(f"bad database URL {text!r}: {exc}") from None
     backend = parsed.get_backend_name()
     if backend == "postgresql" and parsed.drivername in ("postgresql", "postgres"):
@@ -127,9 +130,11 @@ class Database:
 
     def migrate(self, revision: str = "head") -> None:
         """Apply Alembic migrations up to `revision` (idempotent)."""
-        from alembic import command
-
         try:
+            if revision == "head" and self._at_head():
+                return
+            from alembic import command
+
             with self.durable.connect() as conn:
                 if self.is_postgres:
                     conn.exec_driver_sql(f"SELECT pg_advisory_lock({_ADVISORY_LOCK})")
@@ -144,6 +149,14 @@ class Database:
                         conn.commit()
         except sa.exc.OperationalError as exc:
             raise DatabaseError(f"cannot open {safe_url(self.url)}: {_first_line(exc)}") from None
+
+    def _at_head(self) -> bool:
+        with self.read.connect() as conn:
+            if not sa.inspect(conn).has_table("alembic_version"):
+                return False
+            return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all() == [
+                HEAD_REVISION
+            ]
 
     def downgrade(self, revision: str = "base") -> None:
         from alembic import command

@@ -4,7 +4,8 @@ entity's track (for the map's replay).
 A signal's samples come from three tiers, merged in time order: per-minute aggregates (older than
 the rollup age; each contributes its minimum and maximum at the middle of its minute), sealed
 blocks, and recent rows. `history(..., n_out)` then decimates to at most `n_out` points keeping
-each bucket's minimum and maximum in time order (what a line chart needs to show every spike).
+each bucket's minimum and maximum in time order (what a line chart needs to show every spike),
+with the charts' own decimation kernel.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import sqlalchemy as sa
 
+from console import kernels
 from console.store.ids import IdCache
 from console.store.schema import entity_attrs, positions, reading_blocks, readings, readings_1m
 from console.store.tiers import MINUTE_NS, decode_blocks
@@ -66,42 +68,28 @@ def samples(conn: sa.Connection, signal_id: int, t0: int, t1: int) -> tuple[np.n
     return t[lo:hi], v[lo:hi]
 
 
-def minmax_decimate(
-    t: np.ndarray, v: np.ndarray, t0: int, t1: int, n_out: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """At most `n_out` points: per time bucket its minimum and maximum, in the order they occurred."""
-    n = len(t)
-    if n <= n_out or n_out < 2:
-        return t.copy(), v.copy()
-    buckets = max(1, n_out // 2)
-    edges = t0 + (np.arange(buckets + 1, dtype=np.float64) * ((t1 - t0) / buckets))
-    starts = np.searchsorted(t, edges[:-1], side="left")
-    ends = np.searchsorted(t, edges[1:], side="left")
-    ends[-1] = n
-    keep = ends > starts
-    starts, ends = starts[keep], ends[keep]
-    sizes = ends - starts
-    bucket_of = np.repeat(np.arange(len(starts)), sizes)
-    vv = v[starts[0] : ends[-1]]
-    base = starts[0]
-    rel = starts - base
-    # NaN never wins: treat it as +inf for the minimum and -inf for the maximum
-    lo_v = np.where(np.isnan(vv), np.inf, vv)
-    hi_v = np.where(np.isnan(vv), -np.inf, vv)
-    mins = np.minimum.reduceat(lo_v, rel)
-    maxs = np.maximum.reduceat(hi_v, rel)
-    first_min = _first_index(lo_v == mins[bucket_of], bucket_of, len(starts)) + base
-    first_max = _first_index(hi_v == maxs[bucket_of], bucket_of, len(starts)) + base
-    idx = np.sort(np.unique(np.concatenate((first_min, first_max))))
+def track_arrays(conn: sa.Connection, entity_id: int, t0: int, t1: int) -> tuple[np.ndarray, ...]:
+    """(t, lat, lon) of one entity's fixes with t0 <= t < t1, in time order."""
+    rows = conn.execute(
+        sa.select(positions.c.t, positions.c.lat, positions.c.lon)
+        .where(positions.c.entity_id == entity_id, positions.c.t >= t0, positions.c.t < t1)
+        .order_by(positions.c.t)
+    ).all()
+    n = len(rows)
+    return (
+        np.fromiter((r[0] for r in rows), np.int64, n),
+        np.fromiter((r[1] for r in rows), np.float64, n),
+        np.fromiter((r[2] for r in rows), np.float64, n),
+    )
+
+
+def decimate(t: np.ndarray, v: np.ndarray, n_out: int) -> tuple[np.ndarray, np.ndarray]:
+    """At most `n_out` points keeping each time bucket's minimum and maximum (console.kernels.minmax,
+    the charts' own decimator: Cython, or its numpy twin)."""
+    if len(t) <= n_out:
+        return t, v
+    idx = np.unique(kernels.minmax(t, v, max(2, n_out // 2 * 2)))
     return t[idx], v[idx]
-
-
-def _first_index(mask: np.ndarray, bucket_of: np.ndarray, buckets: int) -> np.ndarray:
-    hits = np.flatnonzero(mask)
-    first = np.full(buckets, -1, np.int64)
-    # reversed assignment leaves the first hit of each bucket
-    first[bucket_of[hits[::-1]]] = hits[::-1]
-    return first  # every bucket has a hit: its own minimum (maximum) is one of its samples
 
 
 class History:
@@ -121,7 +109,7 @@ class History:
     def history(self, signal: str, t0: int, t1: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:
         """(t int64 ns, v float64) of `signal` in [t0, t1), decimated to at most `n_out` points."""
         t, v = self.samples(signal, t0, t1)
-        return minmax_decimate(t, v, t0, t1, n_out)
+        return decimate(t, v, n_out)
 
     def track(self, entity: str, t0: int, t1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(t, lat, lon) of `entity`'s stored fixes with t0 <= t < t1, in time order."""
@@ -129,17 +117,26 @@ class History:
             eid = self.ids.entity_id(conn, entity)
             if eid is None:
                 return np.empty(0, np.int64), np.empty(0), np.empty(0)
-            rows = conn.execute(
-                sa.select(positions.c.t, positions.c.lat, positions.c.lon)
-                .where(positions.c.entity_id == eid, positions.c.t >= t0, positions.c.t < t1)
-                .order_by(positions.c.t)
-            ).all()
-        n = len(rows)
-        return (
-            np.fromiter((r[0] for r in rows), np.int64, n),
-            np.fromiter((r[1] for r in rows), np.float64, n),
-            np.fromiter((r[2] for r in rows), np.float64, n),
-        )
+            return track_arrays(conn, eid, t0, t1)
+
+    def trail(self, entity: str, since_ns: int, until_ns: int):
+        """console.entities.HistoryProvider: stored fixes with since <= t <= until as a Trail, speed and
+        heading taken from the entity's `speed`/`heading` values at the same instants (NaN if none)."""
+        from console.entities import Trail
+
+        t, lat, lon = self.track(entity, since_ns, until_ns + 1)
+        if not len(t):
+            return None
+        extra = []
+        for key in ("speed", "heading"):
+            ts, vs = self.samples(f"{entity}/{key}", since_ns, until_ns + 1)
+            out = np.full(len(t), np.nan, np.float32)
+            if len(ts):
+                i = np.minimum(np.searchsorted(ts, t), len(ts) - 1)
+                hit = ts[i] == t
+                out[hit] = vs[i[hit]]
+            extra.append(out)
+        return Trail(t, lat, lon, extra[0], extra[1])
 
     def attrs_at(self, entity: str, t: int) -> str | None:
         """The entity's non-numeric attributes (JSON) as they were at time t."""
@@ -153,3 +150,44 @@ class History:
                 .order_by(entity_attrs.c.t.desc())
                 .limit(1)
             ).scalar()
+
+
+def series_table(
+    conn: sa.Connection, signal_id: int, t0: int, t1: int
+) -> list[tuple[int, float, int, float, float]]:
+    """Export rows (t, value, count, min, max) in time order: one per stored sample, one per rolled-up
+    minute (value = its mean, t = the minute's start)."""
+    rows = [
+        (m, s / n, n, lo, hi)
+        for m, n, lo, hi, s in conn.execute(
+            sa.select(
+                readings_1m.c.minute,
+                readings_1m.c.n,
+                readings_1m.c.vmin,
+                readings_1m.c.vmax,
+                readings_1m.c.vsum,
+            )
+            .where(
+                readings_1m.c.signal_id == signal_id, readings_1m.c.minute >= t0, readings_1m.c.minute < t1
+            )
+            .order_by(readings_1m.c.minute)
+        )
+    ]
+    blocks = conn.execute(
+        sa.select(reading_blocks.c.t_blob, reading_blocks.c.v_blob).where(
+            reading_blocks.c.signal_id == signal_id,
+            reading_blocks.c.t_last >= t0,
+            reading_blocks.c.t_first < t1,
+        )
+    ).all()
+    t, v = decode_blocks(blocks)
+    keep = (t >= t0) & (t < t1)
+    rows += [(int(a), float(b), 1, float(b), float(b)) for a, b in zip(t[keep], v[keep], strict=True)]
+    hot = conn.execute(
+        sa.select(readings.c.t, readings.c.v).where(
+            readings.c.signal_id == signal_id, readings.c.t >= t0, readings.c.t < t1
+        )
+    ).all()
+    rows += [(a, b, 1, b, b) for a, b in hot]
+    rows.sort(key=lambda r: r[0])
+    return rows

@@ -21,6 +21,7 @@ import hashlib
 import json
 import logging
 import os
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -203,6 +204,6 @@ class Anchor:
         if current is not None and current[0] >= seq:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
+        tmp = self.path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp")
         tmp.write_text(json.dumps({"seq": seq, "hash": hash_}), encoding="utf-8")
         tmp.replace(self.path)

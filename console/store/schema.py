@@ -119,6 +119,7 @@ alarm_state = sa.Table(
     sa.Column("acked_console", sa.String(100), nullable=False, server_default=""),
     sa.Column("seq", _BIG, nullable=False),  # journal seq of the last applied transition
     sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("raised_t", _BIG),  # activation time of the current episode (0002)
 )
 
 alarm_transitions = sa.Table(
@@ -144,6 +145,7 @@ alarm_transitions = sa.Table(
     # applied: changed alarm_state; superseded: recorded, but another console got there first
     sa.Column("outcome", sa.String(20), nullable=False),
     sa.Column("found_state", sa.String(20), nullable=False, server_default=""),
+    sa.Column("until", _BIG),  # shelve: when the shelving runs out (0002)
     sa.Index(None, "alarm_id", "seq"),
     sa.Index(None, "t"),
 )

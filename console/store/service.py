@@ -23,7 +23,6 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -60,6 +59,11 @@ def _append_audit(conn: sa.Connection, events: Sequence[AuditEvent]) -> list[int
     return seqs
 
 
+def anchor_for(db: Database) -> journal.Anchor:
+    """This console's anchor for `db`: the last journal entry it committed, kept outside the database."""
+    return journal.Anchor(data_dir() / "anchors" / f"{url_fingerprint(db.url)}.json")
+
+
 def default_console_id() -> str:
     return socket.gethostname() or "console"
 
@@ -73,7 +77,7 @@ class Store:
         self.db = Database(settings.db, console=self.console)
         fingerprint = url_fingerprint(self.db.url)
         self.spill_dir = data_dir() / "spill" / fingerprint
-        self.anchor = journal.Anchor(data_dir() / "anchors" / f"{fingerprint}.json")
+        self.anchor = anchor_for(self.db)
         self.writer = ReadingWriter(
             self.db,
             batch_max=settings.store_batch_max,
@@ -100,7 +104,9 @@ class Store:
         await asyncio.to_thread(self.open)
 
     async def async_stop(self) -> None:
-        await asyncio.to_thread(self.close)
+        # synchronous on purpose: under Qt the loop may already be winding down (last window closed),
+        # and a stop that awaits a thread would never be resumed; closing is bounded by its timeouts
+        self.close()
 
     def open(self) -> None:
         """Migrate, write back anything spilled, take the alarm snapshot, subscribe. Never raises for an
@@ -219,11 +225,6 @@ class Store:
                         seq, head_hash = journal.head(conn)
                         if self.db.is_postgres:
                             conn.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, str(seq))))
-                    self.anchor.write(seq, head_hash)
-                    if backoff > 0.1:
-                        log.info("store: journal writable again")
-                        _once.clear("store-durable")
-                    return result
                 except TRANSIENT as exc:
                     err = _first_line(exc)
                 except Exception as exc:  # rejected outright: keep it on disk, never lose it
@@ -232,6 +233,12 @@ class Store:
                     )
                     self._spill_durable(kind, items)
                     return None
+                else:  # committed: from here on nothing may send these records down again
+                    self._advance_anchor(seq, head_hash)
+                    if backoff > 0.1:
+                        log.info("store: journal writable again")
+                        _once.clear("store-durable")
+                    return result
             else:
                 err = self.error or "database not ready"
             self.counts["durable_failures"] += 1
@@ -241,6 +248,12 @@ class Store:
                 return None
             time.sleep(backoff)
             backoff = min(2.0, backoff * 2)
+
+    def _advance_anchor(self, seq: int, head_hash: str) -> None:
+        try:
+            self.anchor.write(seq, head_hash)
+        except OSError as exc:
+            _once.error("store-anchor", "store: journal anchor %s not updated: %s", self.anchor.path, exc)
 
     def _spill_durable(self, kind: str, items: list) -> None:
         folder = self.spill_dir / "durable"
@@ -300,6 +313,10 @@ class Store:
             return alarms.AlarmSnapshot(-1, [])
         return self._snapshot
 
+    def alarm_states(self) -> list[AlarmTransition]:
+        """console.alarms.engine.AlarmStateProvider: the snapshot's transitions."""
+        return self.alarm_snapshot().alarms
+
     def history(self, signal: str, t0: int, t1: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:
         return self.history_provider.history(signal, t0, t1, n_out)
 
@@ -308,6 +325,9 @@ class Store:
 
     def track(self, entity: str, t0: int, t1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return self.history_provider.track(entity, t0, t1)
+
+    def trail(self, entity: str, since_ns: int, until_ns: int):
+        return self.history_provider.trail(entity, since_ns, until_ns)
 
     def verify_journal(self, use_anchor: bool = True) -> journal.Verdict:
         with self.db.read.connect() as conn:
@@ -328,5 +348,19 @@ class Store:
             **self.counts,
         }
 
-    def spill_folder(self) -> Path:
-        return self.spill_dir
+    def status_line(self) -> str:
+        if not self.ready:
+            return f"store: unavailable ({self.error or 'connecting'})"
+        w = self.writer.stats
+        parts = [
+            f"store: {w.values} values, {w.positions} positions",
+            f"{self.counts['transitions']} alarm transitions",
+            f"{self.counts['audit']} audit entries",
+        ]
+        if w.queued:
+            parts.append(f"{w.queued} queued")
+        if w.spilled or self.counts["spilled"]:
+            parts.append(f"{w.spilled + self.counts['spilled']} spilled to disk")
+        if w.invalid:
+            parts.append(f"{w.invalid} invalid values skipped")
+        return ", ".join(parts)

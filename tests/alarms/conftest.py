@@ -119,7 +119,7 @@ def make_rig(tmp_path, clock):
             bus,
             config=cfg,
             clock=clock,
-            rule_folder=tmp_path / "no-rules",
+            rule_folders=[],
             city=city,
             services=services,
             registry=registry,

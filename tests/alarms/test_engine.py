@@ -152,6 +152,7 @@ def test_composite_alarm_from_child_alarms(make_rig):
 def test_chattering_alarm_is_held_and_released(make_rig, clock):
     rig = make_rig(LEVEL)
     for k, v in enumerate([4, 2, 4, 2, 4, 2]):
+        clock.at(k * 5)  # the room's clock moves with the data here
         rig.feed(reading(level=v, t_s=k * 5))
     a = rig.engine.get("lvl:g1")
     assert a.chattering and a.held and a.state is AlarmState.UNACK
@@ -287,11 +288,15 @@ def msgspec_replace(s, **kw):
 
 
 class Provider:
+    """Stands in for console.store.Store.alarm_snapshot() (which has its own tests in tests/store)."""
+
     def __init__(self, items):
         self.items = items
 
-    def alarm_states(self):
-        return self.items
+    def alarm_snapshot(self):
+        from types import SimpleNamespace
+
+        return SimpleNamespace(seq=7, alarms=self.items)
 
 
 def test_restore_from_provider_and_clear_normally(make_rig, clock):
@@ -344,3 +349,61 @@ def test_worker_thread_and_ticker(make_rig):
     assert rig.bus.drain_workers(5)
     assert rig.state("lvl:g1") == "unack"
     rig.engine.stop()
+
+
+PLUGIN = """
+from console.alarms.rules import Threshold
+
+def activate(ctx):
+    ctx.add_rule(Threshold(id="plug.lvl", topic="water/gauge", key="level", high=2.0))
+    ctx.add_rule({"id": "plug.stale", "type": "stale", "topic": "water/gauge", "after_s": 60, "priority": "minor"})
+    ctx.add_rule({"id": "plug.bad", "type": "threshold"})
+"""
+
+
+def test_plugin_rules_are_followed_in_and_out(tmp_path):
+    import textwrap
+
+    from console.core import Core
+    from console.settings import Settings
+
+    folder = tmp_path / "plugs" / "waterwatch"
+    folder.mkdir(parents=True)
+    (folder / "plugin.toml").write_text(
+        'name = "waterwatch"\nversion = "1.0"\napi = 1\ntitle_fa = "آب"\ntitle_en = "Water"\n',
+        encoding="utf-8",
+    )
+    (folder / "__init__.py").write_text(textwrap.dedent(PLUGIN), encoding="utf-8")
+    core = Core(Settings(plugin_dirs=[str(tmp_path / "plugs")]), entry_point_plugins=False)
+    engine = core.services["alarms"]
+    assert "band.water/gauge.level.alarm_hi" in {r.id for r in engine.rules()}
+    core.plugins.discover(folders=[tmp_path / "plugs"], entry_points=False)
+    core.plugins.activate_all()
+    rules = {r.id: r for r in engine.rules()}
+    assert rules["plug.lvl"].owner == "plugin:waterwatch" and rules["plug.stale"].priority is Priority.MINOR
+    assert any("plugin:waterwatch: rule 'plug.bad'" in e for e in engine.rule_errors)
+    engine.process("water/gauge", [reading(level=2.5)])
+    assert engine.get("plug.lvl:g1").state is AlarmState.UNACK
+    core.plugins.deactivate("waterwatch")
+    assert "plug.lvl" not in {r.id for r in engine.rules()}
+    assert engine.get("plug.lvl:g1").state is AlarmState.NORMAL  # retired with its rule, journaled
+    core.bus.close()
+
+
+def test_superseded_ack_hands_attribution_to_the_winner(make_rig, clock):
+    for remote_first in (False, True):
+        rig = make_rig(LEVEL)
+        rig.feed(reading(level=5, t_s=0))
+        clock.at(5)
+        rig.engine.ack("lvl:g1", OP, "mine")  # we believe we were first (t=5) ...
+        mine = rig.transitions("lvl:g1")[-1]
+        theirs = remote("ack", AlarmState.UNACK, AlarmState.ACKED, 6)  # ... their clock says later
+        if remote_first:
+            rig.engine.apply_remote([theirs])
+        rig.engine.apply_superseded([mine])  # but the database committed theirs first
+        if not remote_first:
+            rig.engine.apply_remote([theirs])
+        a = rig.engine.get("lvl:g1")
+        assert (a.acked_by, a.acked_console) == ("ali", "desk-2"), remote_first
+        assert a.late_acks == (("sara", "desk-1", T0 + 5 * NS),)
+        assert a.state is AlarmState.ACKED

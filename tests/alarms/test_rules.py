@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from console.alarms.evaluators import RollingZ
 from console.alarms.index import RuleIndex
 from console.alarms.rules import (
     Anomaly,
@@ -12,7 +13,6 @@ from console.alarms.rules import (
     CountInArea,
     Geofence,
     RateOfChange,
-    RollingZ,
     RuleError,
     Stale,
     Threshold,
@@ -240,7 +240,7 @@ def test_shipped_rule_files_load():
 def test_band_rules_from_the_catalog():
     rules = {r.id: r for r in band_rules()}
     pm = rules["band.air/station.pm25.alarm_hi"]
-    assert pm.high == 55.5 and pm.priority is Priority.SEVERE and pm.deadband == 2.5
+    assert pm.high == 55.5 and pm.priority is Priority.SEVERE and pm.deadband == 7.5 and pm.on_delay_s == 20
     assert rules["band.traffic/segment.speed.warn_lo"].low == 20
 
 
@@ -259,4 +259,41 @@ def test_message_templates_fall_back_on_a_bad_template():
     out = []
     idx.evaluate("water/gauge", [reading(level=3.456, attrs={"name": "Gauge 1"})], out)
     assert render_message(rule, out[0], "en", lambda v, d: f"{v:.{d}f}") == "Gauge 1 at 3.46 m"
-    assert render_message(rule, out[0], "fa", lambda v, d: f"{v:.{d}f}") == "Water high — Gauge 1 — 3.46 m"
+    assert render_message(rule, out[0], "fa", lambda v, d: f"{v:.{d}f}") == "Gauge 1 — 3.46 m\u200f"
+
+
+def test_fence_grid_gives_the_same_answers_as_every_fence():
+    import random
+
+    from console.alarms.fences import CompiledArea, GeofenceEval
+
+    rng = random.Random(5)
+    rules = []
+    for k in range(150):
+        lat, lon = QOM[0] + rng.uniform(-0.05, 0.05), QOM[1] + rng.uniform(-0.05, 0.05)
+        mode = ("enter", "dwell", "exit")[k % 3] if k < 147 else "enter"
+        if k % 2:
+            area = Area(center=(lat, lon), radius_m=rng.uniform(100, 1500))
+        else:
+            d = rng.uniform(0.002, 0.02)
+            area = Area(
+                polygon=((lon - d, lat - d), (lon + d, lat - d), (lon + d, lat + d), (lon - d, lat + d))
+            )
+        rules.append(
+            Geofence(
+                id=f"f{k}", topic="vehicle/bus", area=area, mode=mode, dwell_s=30 if mode == "dwell" else 0
+            )
+        )
+    idx = index(*rules)
+    brute = {(r.id, v): GeofenceEval(r, CompiledArea(r.area)) for r in rules for v in range(4)}
+    pos = {v: [QOM[0], QOM[1]] for v in range(4)}
+    for step in range(600):
+        for v in range(4):
+            pos[v][0] += rng.uniform(-0.003, 0.003)
+            pos[v][1] += rng.uniform(-0.003, 0.003)
+            r = reading(topic="vehicle/bus", entity=f"b{v}", t_s=step * 5, lat=pos[v][0], lon=pos[v][1])
+            got = []
+            idx.evaluate("vehicle/bus", [r], got)
+            expect = [ev.update(r) for (rid, vv), ev in brute.items() if vv == v]
+            want = sorted((c.rule.id, c.active) for c in expect if c is not None)
+            assert sorted((c.rule.id, c.active) for c in got) == want, (step, v)

@@ -163,7 +163,7 @@ class AlarmMachine(RuleBasedStateMachine):
 
 
 AlarmMachine.TestCase.settings = settings(
-    max_examples=int(os.environ.get("RASAD_FSM_EXAMPLES", "300")),
+    max_examples=int(os.environ.get("RASAD_FSM_EXAMPLES", "200")),
     stateful_step_count=40,
     deadline=None,
 )

@@ -53,7 +53,7 @@ def test_rejections_one_line_per_file_exit_2(corpus, tmp_path):
         corpus / "adversarial/json/JSONTestSuite/n/n_structure_100000_opening_arrays.json",
         corpus / "adversarial/xml/defusedxml/xmlbomb.xml",
         corpus / "gtfs-rt/transitland-lib/invalid.pb",
-        corpus / "cap/google-cap-library/testdata/canada.cap",
+        corpus / "cap/google-cap-library/testdata/invalid.cap",
         big,
         tmp_path / "missing.json",
         corpus / "fiware/Alert/example.json",  # a good one among the bad: still decoded
@@ -69,7 +69,7 @@ def test_rejections_one_line_per_file_exit_2(corpus, tmp_path):
     assert "deeper than 512" in by_file["n_structure_100000_opening_arrays.json"]
     assert "DTD" in by_file["xmlbomb.xml"]
     assert "corrupt protobuf" in by_file["invalid.pb"]
-    assert by_file["canada.cap"].startswith("CAP codec not installed")
+    assert by_file["invalid.cap"] == "alert 12345: required <scope> is missing"
     assert "10 MB limit" in by_file["big.json"]
     assert by_file["missing.json"] == "no such file"
     assert json.loads(out.stdout)["type"] == "Alert"

@@ -50,8 +50,13 @@ def _readings(n: int) -> list[Reading]:
 
 def _store(folder: Path, name: str) -> tuple[Store, FeedBus]:
     bus = FeedBus()
+    # the data is dated in the past: no background sealing or rollup, the bench seals explicitly
     settings = Settings(
-        db=f"sqlite:///{folder / name}", console_id="bench", store_batch_max=BATCH, store_maintenance_s=3600
+        db=f"sqlite:///{folder / name}",
+        console_id="bench",
+        store_batch_max=BATCH,
+        store_seal_after_s=1e9,
+        store_rollup_after_s=0,
     )
     store = Store(settings, bus)
     store.open()

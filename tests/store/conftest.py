@@ -51,6 +51,8 @@ def make_store():
 
     def make(url: str, console: str = "desk-1", **settings):
         bus = FeedBus()
+        # the test data is dated in the past: no background sealing/rollup unless a test asks for it
+        settings.setdefault("store_maintenance_s", 3600.0)
         store = Store(Settings(db=url, console_id=console, **settings), bus)
         store.open()
         assert store.wait_ready(20), store.error

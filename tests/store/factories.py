@@ -35,3 +35,18 @@ def reading(entity: str, t: int, seq: int = 0, topic: str = "water/gauge", **val
     return Reading(
         source="test", seq=seq, topic=topic, entity=entity, etype="WaterObserved", t=t, values=values
     )
+
+
+def bus_fix(entity: str, i: int, *, lat: float, lon: float = 50.9, step: int = S, **kw) -> Reading:
+    """Sample i of a bus: t = T0 + i*step at (lat, lon); `values`/`attrs` passed through."""
+    return Reading(
+        source="test",
+        seq=i,
+        topic="vehicle/bus",
+        entity=entity,
+        etype="Vehicle",
+        t=T0 + i * step,
+        lat=lat,
+        lon=lon,
+        **kw,
+    )

@@ -58,7 +58,7 @@ def test_bootstrap_then_admin_only(session):
     with pytest.raises(OperatorError, match="sign in as an admin"):
         ops.add("ali", ["operator"], "correct horse 3")
     sara = ops.get("sara")
-    with pytest.raises(PermissionDenied, match="operator.manage"):
+    with pytest.raises(PermissionDenied, match=r"operator\.manage"):
         ops.add("ali", ["operator"], "correct horse 3", by=sara)
     root = ops.authenticate("root", "correct horse 2")
     assert root.roles == frozenset({Role.ADMIN}) and root.display_name == "مدیر سامانه"

@@ -9,10 +9,8 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from console.model import Reading
 from console.store import tiers
-from console.store.history import minmax_decimate
-from tests.store.factories import S, T0, reading
+from tests.store.factories import T0, S, bus_fix, reading
 
 MIN = 60 * S
 
@@ -25,17 +23,13 @@ def _count(store, table: str) -> int:
 def test_readings_from_the_bus_are_stored(db_url, make_store):
     store, bus = make_store(db_url)
     batch = [
-        Reading(
-            source="sim",
-            seq=i,
-            topic="vehicle/bus",
-            entity="bus-12",
-            etype="Vehicle",
-            t=T0 + i * S,
-            values={"speed": 30.0 + i, "occupancy": 50},
-            attrs={"route": "۱۲", "status": "ok" if i < 5 else "late"},
+        bus_fix(
+            "bus-12",
+            i,
             lat=34.64 + i * 1e-4,
             lon=50.88,
+            values={"speed": 30.0 + i, "occupancy": 50},
+            attrs={"route": "۱۲", "status": "ok" if i < 5 else "late"},
         )
         for i in range(10)
     ]
@@ -51,7 +45,7 @@ def test_readings_from_the_bus_are_stored(db_url, make_store):
     assert _count(store, "entity_attrs") == 2  # stored only when the attributes changed
     t, v = store.samples("bus-12/speed", T0, T0 + 10 * S)
     assert t.tolist() == [T0 + i * S for i in range(10)] and v.tolist() == [30.0 + i for i in range(10)]
-    tt, lat, lon = store.track("bus-12", T0 + 2 * S, T0 + 5 * S)
+    tt, lat, _lon = store.track("bus-12", T0 + 2 * S, T0 + 5 * S)
     assert tt.tolist() == [T0 + 2 * S, T0 + 3 * S, T0 + 4 * S] and lat[0] == pytest.approx(34.6402)
     assert '"late"' in store.history_provider.attrs_at("bus-12", T0 + 7 * S)
     assert store.track("nobody", T0, T0 + S)[0].size == 0
@@ -194,23 +188,11 @@ def test_rollup_merges_into_existing_minutes(sqlite_url, make_store):
 def test_positions_thin_to_one_per_minute(sqlite_url, make_store):
     store, _ = make_store(sqlite_url)
     store.writer.write_batch(
-        [
-            Reading(
-                source="s",
-                seq=i,
-                topic="vehicle/bus",
-                entity="bus-1",
-                etype="Vehicle",
-                t=T0 + i * 10 * S,
-                lat=34.6 + i * 1e-3,
-                lon=50.9,
-            )
-            for i in range(60)
-        ]
+        [bus_fix("bus-1", i, lat=34.6 + i * 1e-3, step=10 * S) for i in range(60)]
     )  # 10 minutes, one fix every 10 s
     with store.db.bulk.begin() as conn:
         tiers.rollup(conn, T0 + 5 * MIN + 5 * S)
-    t, lat, _ = store.track("bus-1", T0, T0 + 20 * MIN)
+    t, _lat, _ = store.track("bus-1", T0, T0 + 20 * MIN)
     old = t[t < T0 + 5 * MIN]
     assert len(old) == 5 and all((x - T0) % MIN == 50 * S for x in old)  # the last fix of each minute
     assert len(t) == 5 + 30
@@ -227,24 +209,6 @@ def test_history_decimates_with_min_and_max(db_url, make_store):
     assert len(t) <= 400 and (np.diff(t) > 0).all()
     assert out.max() == 1e6 and out.min() == pytest.approx(v.min())
     assert store.history("unknown/level", T0, T0 + S, 100)[0].size == 0
-
-
-def test_minmax_decimate_matches_brute_force():
-    rng = np.random.default_rng(3)
-    t = np.sort(rng.integers(0, 10**12, 50_000))
-    v = rng.normal(size=t.size)
-    v[rng.integers(0, t.size, 100)] = np.nan
-    td, vd = minmax_decimate(t, v, 0, 10**12, 200)
-    edges = np.linspace(0, 10**12, 101)
-    for b in range(100):
-        m = (t >= edges[b]) & (t < edges[b + 1])
-        if not m.any():
-            continue
-        inb = (td >= edges[b]) & (td < edges[b + 1])
-        assert np.nanmax(v[m]) == np.nanmax(vd[inb]) and np.nanmin(v[m]) == np.nanmin(vd[inb])
-    assert len(td) <= 200 and (np.diff(td) >= 0).all()
-    small_t, small_v = minmax_decimate(t[:10], v[:10], 0, 10**12, 200)
-    assert np.array_equal(small_t, t[:10])
 
 
 def test_writer_survives_concurrent_history_reads(sqlite_url, make_store):
@@ -270,3 +234,37 @@ def test_writer_survives_concurrent_history_reads(sqlite_url, make_store):
     stop.set()
     th.join()
     assert not errors and _count(store, "readings") == 4000
+
+
+def test_trail_for_the_map_and_core_wiring(sqlite_url, make_store):
+    store, _ = make_store(sqlite_url)
+    store.writer.write_batch(
+        [
+            bus_fix(
+                "bus-3",
+                i,
+                lat=34.6 + i * 1e-4,
+                values={"speed": 20.0 + i, **({"heading": 90.0} if i % 2 else {})},
+            )
+            for i in range(10)
+        ]
+    )
+    trail = store.trail("bus-3", T0 + 2 * S, T0 + 5 * S)  # inclusive at both ends
+    assert trail.t.tolist() == [T0 + k * S for k in range(2, 6)]
+    assert trail.speed.tolist() == [22.0, 23.0, 24.0, 25.0] and trail.speed.dtype == np.float32
+    assert np.isnan(trail.heading[0]) and trail.heading[1] == 90.0
+    assert store.trail("bus-3", T0 + 100 * S, T0 + 200 * S) is None
+
+    from console.core import Core
+    from console.settings import Settings
+
+    core = Core(Settings(db=sqlite_url), load_plugins=False)
+    store2 = core.services["store"]
+    assert core.services["history"] is store2
+    assert core.services["series"].history is store2
+    assert core.services["entities"]._providers == [store2]
+    from console.alarms.engine import AlarmStateProvider
+
+    assert isinstance(store2, AlarmStateProvider)
+    assert "sync" not in core.services  # SQLite: one console
+    core.bus.close()

@@ -11,8 +11,6 @@ from alembic import context
 
 from console.store.schema import metadata
 
-config = context.config
-
 
 def _run(connection: sa.Connection) -> None:
     context.configure(
@@ -25,12 +23,19 @@ def _run(connection: sa.Connection) -> None:
         context.run_migrations()
 
 
-connection = config.attributes.get("connection")
-if connection is not None:
-    _run(connection)
-else:
+def main() -> None:
+    config = context.config
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
     url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url")
     engine = sa.create_engine(url)
     with engine.connect() as conn:
         _run(conn)
     engine.dispose()
+
+
+# Alembic executes this file with `context` set up; a plain import (tools, tests) does nothing.
+if getattr(context, "config", None) is not None:
+    main()
