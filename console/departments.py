@@ -287,6 +287,7 @@ class Desk:
         self.dept = dept
         self.params: dict[str, Any] = dept.params
         self.lock = threading.RLock()
+        self._due: dict[str, int] = {}
 
     def subscriptions(self) -> dict[str, Callable[[str, list[Any]], None]]:
         """topic pattern -> callback(topic, items)."""
@@ -301,6 +302,32 @@ class Desk:
 
     def table(self, accept: Callable[[Reading], bool] | None = None) -> LatestTable:
         return LatestTable(self.dept.service("health"), accept)
+
+    @staticmethod
+    def batch(table: LatestTable | None, topic: str, items: list[Any]) -> tuple[list[Reading], int]:
+        """Keep a bus batch in `table` (when given); return its Readings and their newest time (0: none)."""
+        if table is not None:
+            table.on_readings(topic, items)
+        readings = [r for r in items if isinstance(r, Reading)]
+        return readings, max((r.t for r in readings), default=0)
+
+    def due(self, now: int, key: str = "publish_every_s", default: float = 5.0) -> bool:
+        """True at most once per `params[key]` seconds of data time (derived figures need not follow
+        every 1 Hz position)."""
+        last = self._due.get(key)
+        if last is not None and now - last < self.param(key, default) * NS:
+            return False
+        self._due[key] = now
+        return True
+
+    @staticmethod
+    def layer(key: str, title_fa: str, title_en: str, z: int, *legend: tuple, visible: bool = True) -> Any:
+        """A MapLayer with its legend given as (colour, label_fa, label_en[, symbol]) tuples."""
+        from console.maplayers import LegendItem, MapLayer
+
+        return MapLayer(
+            key, title_fa, title_en, z=z, visible=visible, legend=[LegendItem(*item) for item in legend]
+        )
 
     def param(self, key: str, default: Any) -> Any:
         value = self.params.get(key, default)

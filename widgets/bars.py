@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QFrame, QScrollArea, QSizePolicy, QWidget
 
 from console import i18n
 
@@ -92,3 +92,30 @@ class BarsWidget(QWidget):
             p.setPen(TEXT if bar.value is not None else MUTED)
             p.drawText(text, (Qt.AlignRight if rtl else Qt.AlignLeft) | Qt.AlignVCenter, self._shown(bar))
         p.end()
+
+
+class BarsArea(QScrollArea):
+    """Bars that take the height they need when there is room and scroll when there is not, so a long
+    list (16 parks) never makes the window taller than the screen."""
+
+    MIN_ROWS = 3
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.bars = BarsWidget(self)
+        self.setWidget(self.bars)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
+
+    def set_bars(self, bars: list[Bar]) -> None:
+        self.bars.set_bars(bars)
+        self.setMaximumHeight(self.bars.minimumHeight() + 2)
+        self.updateGeometry()
+
+    def sizeHint(self) -> QSize:
+        return QSize(self.bars.sizeHint().width(), self.bars.minimumHeight() + 2)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(120, min(self.bars.minimumHeight(), self.MIN_ROWS * ROW_PX) + 2)

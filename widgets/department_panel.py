@@ -19,15 +19,27 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QTabWidget, QVBoxLayout, QWid
 
 from console import i18n
 from console.departments import Row
-from widgets.bars import Bar, BarsWidget
+from widgets.bars import Bar, BarsArea, BarsWidget
 from widgets.kpi_tiles import STATUS_STYLE, KpiStrip, Tile
 from widgets.plugin_panel import PluginPanel
 from widgets.records_table import Column, RecordsTable
+
+DISTRICT_NAME = Column("name", "منطقه", "District")
 
 
 def level_colour(level: str) -> str:
     """Colour of a status level (ok | warn | alarm | stale | none), the same as the tiles use."""
     return STATUS_STYLE.get(level, STATUS_STYLE["none"])[0]
+
+
+def band(value: float | None, warn: float, alarm: float, *, low: bool = False, unknown: str = "none") -> str:
+    """The status level of a figure: high values are bad (alarm >= alarm > warn >= warn), or with
+    `low=True` low ones are (alarm < alarm < warn < warn); `unknown` when there is no figure."""
+    if value is None:
+        return unknown
+    if low:
+        return "alarm" if value < alarm else "warn" if value < warn else "ok"
+    return "alarm" if value >= alarm else "warn" if value >= warn else "ok"
 
 
 def word(prefix: str, value: Any) -> str:
@@ -99,6 +111,15 @@ class DepartmentPanel(PluginPanel):
     def build(self) -> None:
         """Declare tables (add_table) and any extra widgets."""
 
+    def refresh(self) -> None:
+        """Fill the panel from the department desk's snapshot (nothing to show before it exists)."""
+        desk = getattr(self.department, "state", None)
+        if desk is not None:
+            self.fill(desk, desk.snapshot())
+
+    def fill(self, desk: Any, snap: dict[str, Any]) -> None:
+        """Subclasses with a Desk: set tiles and rows from `snap` (the desk's `snapshot()`)."""
+
     def add_table(self, key: str, title_fa: str, title_en: str, columns: list[Column]) -> RecordsTable:
         table = RecordsTable(columns, self.tabs)
         table.doubleClicked.connect(lambda index, t=table: self._on_row_activated(t, index.row()))
@@ -113,12 +134,12 @@ class DepartmentPanel(PluginPanel):
 
     def add_bars_table(
         self, key: str, title_fa: str, title_en: str, columns: list[Column]
-    ) -> tuple[BarsWidget, RecordsTable]:
-        """One tab: bars (how much, where) above the table with the figures."""
+    ) -> tuple[BarsArea, RecordsTable]:
+        """One tab: bars (how much, where; scrolling when the tab is short) above the figures."""
         page = QWidget(self.tabs)
         lay = QVBoxLayout(page)
         lay.setContentsMargins(0, 4, 0, 0)
-        bars = BarsWidget(page)
+        bars = BarsArea(page)
         table = RecordsTable(columns, page)
         table.doubleClicked.connect(lambda index, t=table: self._on_row_activated(t, index.row()))
         lay.addWidget(bars)

@@ -82,10 +82,11 @@ class KpiTile(QFrame):
 
 
 class KpiStrip(QWidget):
-    """A responsive grid of tiles, updated by key: as many columns as fit (at most `columns`), so a
-    panel in a narrow dock never forces the window wider than the screen."""
+    """A responsive grid of tiles, updated by key: as many columns as fit (at most `columns`, and
+    never more than two rows), so a panel in a narrow dock never forces the window wider or taller
+    than the screen."""
 
-    MIN_TILE_PX = 170
+    MIN_TILE_PX = 150
 
     def __init__(self, columns: int = 4, parent: QWidget | None = None):
         super().__init__(parent)
@@ -109,7 +110,8 @@ class KpiStrip(QWidget):
 
     def _fit(self) -> int:
         width = self.width() if self.isVisible() else self.MIN_TILE_PX * self.columns
-        return max(1, min(self.columns, width // self.MIN_TILE_PX))
+        fewest = min(self.columns, -(-len(self._order) // 2))  # at most two rows
+        return max(1, fewest, min(self.columns, width // self.MIN_TILE_PX))
 
     def _reflow(self) -> None:
         cols = self._fit()
@@ -126,7 +128,8 @@ class KpiStrip(QWidget):
         self._reflow()
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(self.MIN_TILE_PX, super().minimumSizeHint().height())
+        fewest = max(1, min(self.columns, -(-len(self._order) // 2)))
+        return QSize(self.MIN_TILE_PX * fewest, super().minimumSizeHint().height())
 
     def tile(self, key: str) -> KpiTile:
         return self._tiles[key]

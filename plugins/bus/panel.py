@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from console import i18n
-from widgets.department_panel import Bar, Column, DepartmentPanel, Tile, level_colour, percent, word
+from widgets.department_panel import Bar, Column, DepartmentPanel, Tile, band, level_colour, percent, word
+
+from .rules import BusDesk
 
 SEVERITY = {"off_route": 0, "stopped": 1, "bunched": 2, "late": 3, "early": 4, "unknown": 5, "on_time": 6}
 LEVEL = {"off_route": "alarm", "stopped": "warn", "bunched": "warn", "late": "warn", "early": "none"}
 
 
 def _otp_level(otp: float | None) -> str:
-    if otp is None:
-        return "stale"
-    return "ok" if otp >= 80 else "warn" if otp >= 60 else "alarm"
+    return band(otp, 80, 60, low=True, unknown="stale")
 
 
 def _minutes(seconds: float | None) -> float | None:
@@ -57,11 +57,7 @@ class BusPanel(DepartmentPanel):
             ],
         )
 
-    def refresh(self) -> None:
-        desk = self.department.state
-        if desk is None:
-            return
-        snap = desk.snapshot()
+    def fill(self, desk: BusDesk, snap: dict) -> None:
         fa = i18n.lang() == "fa"
         routes = snap["routes"]
 
@@ -158,13 +154,7 @@ class BusPanel(DepartmentPanel):
                     "Wi-Fi available",
                     wifi,
                     "%",
-                    status="none"
-                    if wifi is None
-                    else "ok"
-                    if wifi >= 90
-                    else "warn"
-                    if wifi >= 80
-                    else "alarm",
+                    status=band(wifi, 90, 80, low=True),
                 ),
             ]
         )

@@ -25,7 +25,7 @@ import numpy as np
 
 from console.departments import Desk, KpiSpec
 from console.geo import LocalProjection
-from console.maplayers import FeatureStyle, LegendItem, MapFeature, MapLayer
+from console.maplayers import FeatureStyle, MapFeature
 from console.model import Reading
 
 NS = 1_000_000_000
@@ -73,29 +73,18 @@ class BusDesk(Desk):
         self.tracks: dict[str, Track] = {}
         self.lines: dict[str, dict[str, float]] = {}
         self.now = 0
-        self._published = 0
-        self.route_layer = MapLayer(
-            "bus.routes",
-            "مسیرهای اتوبوس",
-            "Bus routes",
-            z=12,
+        self.route_layer = self.layer(
+            "bus.routes", "مسیرهای اتوبوس", "Bus routes", 12,
+            ("#3fb950", "خط به‌موقع", "Line on time"),
+            ("#d29922", "خط با تأخیر", "Line running late"),
             visible=False,
-            legend=[
-                LegendItem("#3fb950", "خط به‌موقع", "Line on time"),
-                LegendItem("#d29922", "خط با تأخیر", "Line running late"),
-            ],
-        )
-        self.issue_layer = MapLayer(
-            "bus.issues",
-            "اتوبوس‌های مسئله‌دار",
-            "Buses needing attention",
-            z=32,
-            legend=[
-                LegendItem("#ff6b6b", "خارج از مسیر", "Off route", "triangle"),
-                LegendItem("#d29922", "توقف طولانی", "Long stop", "square"),
-                LegendItem("#c77dff", "هم‌رسی (بانچینگ)", "Bunched", "circle"),
-            ],
-        )
+        )  # fmt: skip
+        self.issue_layer = self.layer(
+            "bus.issues", "اتوبوس‌های مسئله‌دار", "Buses needing attention", 32,
+            ("#ff6b6b", "خارج از مسیر", "Off route", "triangle"),
+            ("#d29922", "توقف طولانی", "Long stop", "square"),
+            ("#c77dff", "هم‌رسی (بانچینگ)", "Bunched", "circle"),
+        )  # fmt: skip
 
     def subscriptions(self):
         return {"transit/route": self.on_routes, "vehicle/bus": self.on_buses}
@@ -165,17 +154,15 @@ class BusDesk(Desk):
             self._draw_routes()
 
     def on_buses(self, topic: str, items: list[Any]) -> None:
-        self.buses.on_readings(topic, items)
+        readings, now = self.batch(self.buses, topic, items)
+        buses = [r for r in readings if r.lat is not None]
+        if not buses:
+            return
         with self.lock:
-            buses = [r for r in items if isinstance(r, Reading) and r.lat is not None]
-            if not buses:
-                return
-            now = max(r.t for r in buses)
             self.now = max(self.now, now)
             self._track(buses)
-            if now - self._published < self.param("publish_every_s", 5.0) * NS:
+            if not self.due(now):
                 return
-            self._published = now
             rows = self.buses.rows()
             self._headways(rows, now)
             adherence = [

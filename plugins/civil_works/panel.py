@@ -5,6 +5,8 @@ from __future__ import annotations
 from console import i18n
 from widgets.department_panel import Column, DepartmentPanel, Tile, level_colour, moment, name_of, word
 
+from .rules import WorksDesk
+
 NS = 1_000_000_000
 
 
@@ -41,11 +43,7 @@ class WorksPanel(DepartmentPanel):
             ],
         )
 
-    def refresh(self) -> None:
-        desk = self.department.state
-        if desk is None:
-            return
-        snap = desk.snapshot()
+    def fill(self, desk: WorksDesk, snap: dict) -> None:
         now = snap["now"]
         city = self.department.city
         lang = i18n.lang()

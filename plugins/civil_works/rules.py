@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from console.departments import Desk, KpiSpec
-from console.maplayers import FeatureStyle, LegendItem, MapFeature, MapLayer
+from console.maplayers import FeatureStyle, MapFeature
 from console.model import Reading
 
 NS = 1_000_000_000
@@ -26,26 +26,16 @@ class WorksDesk(Desk):
         self.fleet = self.table()
         self.responses: dict[str, float] = {}  # site -> seconds from opened to crew on site
         self.now = 0
-        self.site_layer = MapLayer(
-            "works.sites",
-            "کارگاه‌های عمرانی",
-            "Work sites",
-            z=28,
-            legend=[
-                LegendItem("#4cc9f0", "کارگاه برنامه‌ریزی‌شده", "Planned work", "square"),
-                LegendItem("#ff9f1c", "کار اضطراری", "Emergency work", "triangle"),
-            ],
-        )
-        self.closure_layer = MapLayer(
-            "works.closures",
-            "انسداد معابر",
-            "Road closures",
-            z=18,
-            legend=[
-                LegendItem("#ff6b6b", "بسته", "Closed"),
-                LegendItem("#ff9f1c", "یک خط بسته", "Lane closed"),
-            ],
-        )
+        self.site_layer = self.layer(
+            "works.sites", "کارگاه‌های عمرانی", "Work sites", 28,
+            ("#4cc9f0", "کارگاه برنامه‌ریزی‌شده", "Planned work", "square"),
+            ("#ff9f1c", "کار اضطراری", "Emergency work", "triangle"),
+        )  # fmt: skip
+        self.closure_layer = self.layer(
+            "works.closures", "انسداد معابر", "Road closures", 18,
+            ("#ff6b6b", "بسته", "Closed"),
+            ("#ff9f1c", "یک خط بسته", "Lane closed"),
+        )  # fmt: skip
 
     def subscriptions(self):
         return {"works/site": self.on_sites, "vehicle/service": self.fleet.on_readings}
@@ -72,11 +62,9 @@ class WorksDesk(Desk):
         ]
 
     def on_sites(self, topic: str, items: list[Any]) -> None:
-        self.sites.on_readings(topic, items)
-        readings = [r for r in items if isinstance(r, Reading)]
+        readings, now = self.batch(self.sites, topic, items)
         if not readings:
             return
-        now = max(r.t for r in readings)
         rows = []
         with self.lock:
             self.now = max(self.now, now)

@@ -3,7 +3,19 @@
 from __future__ import annotations
 
 from console import i18n
-from widgets.department_panel import Bar, Column, DepartmentPanel, Tile, level_colour, name_of, percent, word
+from widgets.department_panel import (
+    Bar,
+    Column,
+    DepartmentPanel,
+    Tile,
+    band,
+    level_colour,
+    name_of,
+    percent,
+    word,
+)
+
+from .rules import ParksDesk
 
 DOWN = ("fault", "no_power", "closed")
 
@@ -46,11 +58,7 @@ class ParksPanel(DepartmentPanel):
             ],
         )
 
-    def refresh(self) -> None:
-        desk = self.department.state
-        if desk is None:
-            return
-        snap = desk.snapshot()
+    def fill(self, desk: ParksDesk, snap: dict) -> None:
         lang = i18n.lang()
         city = self.department.city
         names = {d.id: d.name(lang) for d in city.districts} if city is not None else {}
@@ -160,7 +168,7 @@ class ParksPanel(DepartmentPanel):
                     "Facilities working",
                     ok,
                     "%",
-                    status="none" if ok is None else "ok" if ok >= 95 else "warn" if ok >= 85 else "alarm",
+                    status=band(ok, 95, 85, low=True),
                 ),
             ]
         )

@@ -14,8 +14,7 @@ from typing import Any
 
 from console.departments import Desk, KpiSpec
 from console.geo import haversine_m
-from console.maplayers import FeatureStyle, LegendItem, MapFeature, MapLayer
-from console.model import Reading
+from console.maplayers import FeatureStyle, MapFeature
 
 DOWN = ("fault", "no_power", "closed")
 
@@ -27,18 +26,13 @@ class ParksDesk(Desk):
         self.facilities = self.table()
         self.weather = self.table()
         self.status: dict[str, dict[str, float]] = {}
-        self.layer = MapLayer(
-            "parks.green",
-            "فضای سبز و آبیاری",
-            "Green spaces and irrigation",
-            z=6,
-            legend=[
-                LegendItem("#d29922", "خاک خشک", "Dry soil"),
-                LegendItem("#3fb950", "رطوبت مناسب", "Moisture fine"),
-                LegendItem("#4cc9f0", "در حال آبیاری", "Being watered"),
-                LegendItem("#ff6b6b", "نشت یا آبیاری زیر باران", "Leak or watering in the rain"),
-            ],
-        )
+        self.green_layer = self.layer(
+            "parks.green", "فضای سبز و آبیاری", "Green spaces and irrigation", 6,
+            ("#d29922", "خاک خشک", "Dry soil"),
+            ("#3fb950", "رطوبت مناسب", "Moisture fine"),
+            ("#4cc9f0", "در حال آبیاری", "Being watered"),
+            ("#ff6b6b", "نشت یا آبیاری زیر باران", "Leak or watering in the rain"),
+        )  # fmt: skip
 
     def subscriptions(self):
         return {
@@ -48,7 +42,7 @@ class ParksDesk(Desk):
         }
 
     def layers(self):
-        return [self.layer]
+        return [self.green_layer]
 
     def kpis(self):
         return [
@@ -88,11 +82,9 @@ class ParksDesk(Desk):
         return nearest.value("precipitation")
 
     def on_parks(self, topic: str, items: list[Any]) -> None:
-        self.parks.on_readings(topic, items)
-        readings = [r for r in items if isinstance(r, Reading)]
+        readings, now = self.batch(self.parks, topic, items)
         if not readings:
             return
-        now = max(r.t for r in readings)
         down: dict[str, int] = {}
         for f in self.facilities.rows():
             if not f.stale and f.reading.attrs.get("status") in DOWN:
@@ -153,7 +145,7 @@ class ParksDesk(Desk):
                     },
                 )
             )
-        self.layer.replace(feats)
+        self.green_layer.replace(feats)
 
     # -- views and KPIs -------------------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:

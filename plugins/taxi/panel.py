@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from console import i18n
-from widgets.department_panel import Bar, Column, DepartmentPanel, Tile, level_colour, word
+from widgets.department_panel import (
+    DISTRICT_NAME,
+    Bar,
+    Column,
+    DepartmentPanel,
+    Tile,
+    band,
+    level_colour,
+    word,
+)
 
-
-def _shortage_level(index: float | None, short: float, severe: float) -> str:
-    if index is None:
-        return "none"
-    return "alarm" if index >= severe else "warn" if index >= short else "ok"
+from .rules import TaxiDesk
 
 
 class TaxiPanel(DepartmentPanel):
@@ -21,7 +26,7 @@ class TaxiPanel(DepartmentPanel):
             "مناطق",
             "Districts",
             [
-                Column("name", "منطقه", "District"),
+                DISTRICT_NAME,
                 Column("free", "تاکسی آزاد", "Free taxis", "number"),
                 Column("hired", "در سفر", "Hired", "number"),
                 Column("waiting", "مسافر منتظر", "People waiting", "number"),
@@ -44,18 +49,14 @@ class TaxiPanel(DepartmentPanel):
             ],
         )
 
-    def refresh(self) -> None:
-        desk = self.department.state
-        if desk is None:
-            return
-        snap = desk.snapshot()
+    def fill(self, desk: TaxiDesk, snap: dict) -> None:
         stats = snap["stats"]
         lang = i18n.lang()
         short, severe = desk.param("shortage", 2.0), desk.param("severe_shortage", 4.0)
         rows, bars = [], []
         for d, st in sorted(stats.items(), key=lambda kv: (kv[0] != "all", kv[0])):
             index = st.get("shortage")
-            level = _shortage_level(index, short, severe)
+            level = band(index, short, severe)
             name = i18n.tr("taxi.city") if d == "all" else desk.districts.name(d, lang)
             rows.append(
                 {
@@ -161,13 +162,7 @@ class TaxiPanel(DepartmentPanel):
                     "Payment online",
                     None if offline is None else 100.0 - offline,
                     "%",
-                    status="none"
-                    if offline is None
-                    else "ok"
-                    if offline < 5
-                    else "warn"
-                    if offline < 10
-                    else "alarm",
+                    status=band(offline, 5, 10),
                 ),
             ]
         )

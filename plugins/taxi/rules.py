@@ -15,8 +15,7 @@ from typing import Any
 import numpy as np
 
 from console.departments import Desk, Districts, KpiSpec
-from console.maplayers import FeatureStyle, LegendItem, MapFeature, MapLayer
-from console.model import Reading
+from console.maplayers import FeatureStyle, MapFeature
 
 NS = 1_000_000_000
 CELL_M = 600.0
@@ -30,25 +29,16 @@ class TaxiDesk(Desk):
         self.demand = self.table()
         self.stats: dict[str, dict[str, float]] = {}
         self.density: list[tuple[float, float, int]] = []  # (lat, lon, free taxis) per grid cell
-        self._published = 0
-        self.shortage_layer = MapLayer(
-            "taxi.shortage",
-            "کمبود تاکسی",
-            "Taxi shortage",
-            z=8,
-            legend=[
-                LegendItem("#ff6b6b", "کمبود شدید", "Severe shortage", "square"),
-                LegendItem("#d29922", "کمبود", "Shortage", "square"),
-            ],
-        )
-        self.density_layer = MapLayer(
-            "taxi.free",
-            "تاکسی‌های آزاد",
-            "Free taxis",
-            z=9,
+        self.shortage_layer = self.layer(
+            "taxi.shortage", "کمبود تاکسی", "Taxi shortage", 8,
+            ("#ff6b6b", "کمبود شدید", "Severe shortage", "square"),
+            ("#d29922", "کمبود", "Shortage", "square"),
+        )  # fmt: skip
+        self.density_layer = self.layer(
+            "taxi.free", "تاکسی‌های آزاد", "Free taxis", 9,
+            ("#f4d35e", "تاکسی آزاد (تراکم)", "Free taxis (density)", "square"),
             visible=False,
-            legend=[LegendItem("#f4d35e", "تاکسی آزاد (تراکم)", "Free taxis (density)", "square")],
-        )
+        )  # fmt: skip
 
     def subscriptions(self):
         return {"vehicle/taxi": self.on_taxis, "taxi/demand": self.demand.on_readings}
@@ -81,15 +71,10 @@ class TaxiDesk(Desk):
         ]
 
     def on_taxis(self, topic: str, items: list[Any]) -> None:
-        self.taxis.on_readings(topic, items)
-        taxis = [r for r in items if isinstance(r, Reading)]
-        if not taxis:
-            return
-        now = max(r.t for r in taxis)
+        _readings, now = self.batch(self.taxis, topic, items)
         with self.lock:
-            if now - self._published < self.param("publish_every_s", 10.0) * NS:
+            if not now or not self.due(now, default=10.0):
                 return
-            self._published = now
             self._count()
             rows = [self._row(d, st) for d, st in self.stats.items()]
             self._draw()

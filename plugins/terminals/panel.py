@@ -3,7 +3,19 @@
 from __future__ import annotations
 
 from console import i18n
-from widgets.department_panel import Bar, Column, DepartmentPanel, Tile, level_colour, name_of, percent, word
+from widgets.department_panel import (
+    Bar,
+    Column,
+    DepartmentPanel,
+    Tile,
+    band,
+    level_colour,
+    name_of,
+    percent,
+    word,
+)
+
+from .rules import TerminalsDesk
 
 BOARD = [
     Column("scheduled", "ساعت", "Time", "time"),
@@ -17,12 +29,6 @@ BOARD = [
     Column("delay", "تأخیر (دقیقه)", "Delay (min)", "number"),
 ]
 STATUS_LEVEL = {"cancelled": "alarm", "delayed": "warn", "boarding": "ok"}
-
-
-def _crowd_level(pct: float | None) -> str:
-    if pct is None:
-        return "none"
-    return "alarm" if pct >= 90 else "warn" if pct >= 70 else "ok"
 
 
 class TerminalsPanel(DepartmentPanel):
@@ -47,11 +53,7 @@ class TerminalsPanel(DepartmentPanel):
             ],
         )
 
-    def refresh(self) -> None:
-        desk = self.department.state
-        if desk is None:
-            return
-        snap = desk.snapshot()
+    def fill(self, desk: TerminalsDesk, snap: dict) -> None:
         lang = i18n.lang()
         halls = {h.entity: h for h in snap["halls"]}
         now = snap["now"]
@@ -84,7 +86,7 @@ class TerminalsPanel(DepartmentPanel):
         for term, hall in sorted(halls.items()):
             board = snap["boards"].get(term, {})
             crowding = hall.value("crowding")
-            level = "stale" if hall.stale else _crowd_level(crowding)
+            level = "stale" if hall.stale else band(crowding, 70, 90)
             name = name_of(hall.reading.attrs, term)
             rows.append(
                 {
@@ -118,13 +120,7 @@ class TerminalsPanel(DepartmentPanel):
                     "Departures on time",
                     on_time,
                     "%",
-                    status="none"
-                    if on_time is None
-                    else "ok"
-                    if on_time >= 80
-                    else "warn"
-                    if on_time >= 60
-                    else "alarm",
+                    status=band(on_time, 80, 60, low=True),
                 ),
                 Tile(
                     "delayed",
@@ -141,7 +137,7 @@ class TerminalsPanel(DepartmentPanel):
                     status="alarm" if cancelled else "ok" if cancelled is not None else "none",
                 ),
                 Tile("people", "مسافران در سالن‌ها", "People in the halls", desk.people()),
-                Tile("fullest", "شلوغ‌ترین سالن", "Fullest hall", fullest, "%", status=_crowd_level(fullest)),
+                Tile("fullest", "شلوغ‌ترین سالن", "Fullest hall", fullest, "%", status=band(fullest, 70, 90)),
                 Tile(
                     "next",
                     "حرکت‌های ساعت آینده",

@@ -13,8 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from console.departments import Desk, KpiSpec
-from console.maplayers import FeatureStyle, LegendItem, MapFeature, MapLayer
-from console.model import Reading
+from console.maplayers import FeatureStyle, MapFeature
 
 NS = 1_000_000_000
 DONE = ("departed", "arrived")
@@ -27,23 +26,18 @@ class TerminalsDesk(Desk):
         self.halls = self.table()
         self.boards: dict[str, dict[str, float]] = {}
         self.now = 0
-        self.layer = MapLayer(
-            "terminals.halls",
-            "پایانه‌ها",
-            "Terminals",
-            z=30,
-            legend=[
-                LegendItem("#3fb950", "عادی", "Normal", "square"),
-                LegendItem("#d29922", "شلوغ یا با تأخیر", "Crowded or delays", "square"),
-                LegendItem("#ff6b6b", "ازدحام شدید یا لغو", "Overcrowded or cancellations", "square"),
-            ],
-        )
+        self.hall_layer = self.layer(
+            "terminals.halls", "پایانه‌ها", "Terminals", 30,
+            ("#3fb950", "عادی", "Normal", "square"),
+            ("#d29922", "شلوغ یا با تأخیر", "Crowded or delays", "square"),
+            ("#ff6b6b", "ازدحام شدید یا لغو", "Overcrowded or cancellations", "square"),
+        )  # fmt: skip
 
     def subscriptions(self):
         return {"transit/service": self.on_services, "transit/terminal": self.on_halls}
 
     def layers(self):
-        return [self.layer]
+        return [self.hall_layer]
 
     def kpis(self):
         return [
@@ -70,11 +64,9 @@ class TerminalsDesk(Desk):
             self._draw()
 
     def on_services(self, topic: str, items: list[Any]) -> None:
-        self.services.on_readings(topic, items)
-        readings = [r for r in items if isinstance(r, Reading)]
-        if not readings:
+        _readings, now = self.batch(self.services, topic, items)
+        if not now:
             return
-        now = max(r.t for r in readings)
         with self.lock:
             self.now = max(self.now, now)
             keep = self.param("keep_s", 5400.0) * NS
@@ -163,7 +155,7 @@ class TerminalsDesk(Desk):
                     },
                 )
             )
-        self.layer.replace(feats)
+        self.hall_layer.replace(feats)
 
     # -- views and KPIs -------------------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:

@@ -4,13 +4,20 @@ traffic elements and every segment's speed."""
 from __future__ import annotations
 
 from console import i18n
-from widgets.department_panel import Bar, Column, DepartmentPanel, Tile, level_colour, name_of, percent, word
+from widgets.department_panel import (
+    DISTRICT_NAME,
+    Bar,
+    Column,
+    DepartmentPanel,
+    Tile,
+    band,
+    level_colour,
+    name_of,
+    percent,
+    word,
+)
 
-
-def _congestion_level(ci: float | None) -> str:
-    if ci is None:
-        return "stale"
-    return "alarm" if ci >= 50 else "warn" if ci >= 35 else "ok"
+from .rules import TrafficDesk
 
 
 class TrafficPanel(DepartmentPanel):
@@ -22,7 +29,7 @@ class TrafficPanel(DepartmentPanel):
             "مناطق",
             "Districts",
             [
-                Column("name", "منطقه", "District"),
+                DISTRICT_NAME,
                 Column("congestion", "شاخص تراکم ٪", "Congestion %", "number"),
                 Column("speed", "سرعت میانگین", "Mean speed (km/h)", "number"),
                 Column("slow", "معابر کند", "Slow segments", "number"),
@@ -83,17 +90,13 @@ class TrafficPanel(DepartmentPanel):
             ],
         )
 
-    def refresh(self) -> None:
-        desk = self.department.state
-        if desk is None:
-            return
-        snap = desk.snapshot()
+    def fill(self, desk: TrafficDesk, snap: dict) -> None:
         districts = desk.districts
         lang = i18n.lang()
         rows, bars = [], []
         for d, st in sorted(snap["districts"].items()):
             ci = st.get("congestion")
-            level = _congestion_level(ci)
+            level = band(ci, 35, 50, unknown="stale")
             name = districts.name(d, lang)
             rows.append(
                 {
@@ -210,7 +213,14 @@ class TrafficPanel(DepartmentPanel):
         self.set_tiles(
             [
                 Tile("speed", "سرعت میانگین شبکه", "Network mean speed", desk.mean_speed(), "km/h"),
-                Tile("ci", "شاخص تراکم شهر", "City congestion index", ci, "%", status=_congestion_level(ci)),
+                Tile(
+                    "ci",
+                    "شاخص تراکم شهر",
+                    "City congestion index",
+                    ci,
+                    "%",
+                    status=band(ci, 35, 50, unknown="stale"),
+                ),
                 Tile(
                     "acc",
                     "تصادف‌های باز",
@@ -226,13 +236,7 @@ class TrafficPanel(DepartmentPanel):
                     "Elements online",
                     online,
                     "%",
-                    status="none"
-                    if online is None
-                    else "ok"
-                    if online >= 95
-                    else "warn"
-                    if online >= 70
-                    else "alarm",
+                    status=band(online, 95, 70, low=True),
                 ),
                 Tile("dark", "چراغ‌های خاموش", "Signals dark", dark, status="alarm" if dark else "ok"),
             ]

@@ -21,7 +21,7 @@ from typing import Any
 
 from console.departments import Desk, Districts, KpiSpec, mean
 from console.geo import haversine_m
-from console.maplayers import FeatureStyle, LegendItem, MapFeature, MapLayer
+from console.maplayers import FeatureStyle, MapFeature
 from console.model import Reading
 
 NS = 1_000_000_000
@@ -99,26 +99,16 @@ class TrafficDesk(Desk):
         self.corridors: list[dict[str, Any]] = []
         self.now = 0
         self._incident_no = 0
-        self.incident_layer = MapLayer(
-            "traffic.incidents",
-            "تصادف‌های تشخیص‌داده‌شده",
-            "Detected accidents",
-            z=35,
-            legend=[
-                LegendItem("#ff6b6b", "تصادف تأییدشده", "Confirmed accident", "diamond"),
-                LegendItem("#d29922", "افت ناگهانی سرعت", "Sudden speed drop", "diamond"),
-            ],
-        )
-        self.slow_layer = MapLayer(
-            "traffic.slow",
-            "معابر کند",
-            "Slow segments",
-            z=15,
-            legend=[
-                LegendItem("#ff6b6b", "زیر ۲۵٪ سرعت مجاز", "Below 25% of the limit"),
-                LegendItem("#d29922", "زیر ۵۰٪ سرعت مجاز", "Below 50% of the limit"),
-            ],
-        )
+        self.incident_layer = self.layer(
+            "traffic.incidents", "تصادف‌های تشخیص‌داده‌شده", "Detected accidents", 35,
+            ("#ff6b6b", "تصادف تأییدشده", "Confirmed accident", "diamond"),
+            ("#d29922", "افت ناگهانی سرعت", "Sudden speed drop", "diamond"),
+        )  # fmt: skip
+        self.slow_layer = self.layer(
+            "traffic.slow", "معابر کند", "Slow segments", 15,
+            ("#ff6b6b", "زیر ۲۵٪ سرعت مجاز", "Below 25% of the limit"),
+            ("#d29922", "زیر ۵۰٪ سرعت مجاز", "Below 50% of the limit"),
+        )  # fmt: skip
 
     # -- wiring ---------------------------------------------------------------------------------------
     def subscriptions(self):

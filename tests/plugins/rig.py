@@ -45,7 +45,7 @@ class Rig:
                 city=load_city("qom"),
                 services=self.services,
                 registry=self.host.rules,
-                rule_folder=rule_folder,  # an empty folder: only the plugins' rules
+                rule_folders=[rule_folder],  # an empty folder: only the plugins' rules
             )
             self.services["alarms"] = self.engine
             self.bus.subscribe("#", self.engine.process, name="alarms")
