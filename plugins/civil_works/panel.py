@@ -115,6 +115,7 @@ class WorksPanel(DepartmentPanel):
         )
         busy = sum(1 for r in snap["fleet"] if r.reading.attrs.get("status") in ("en_route", "on_site"))
         closed = desk.closed_km()
+        lanes = sum(1 for r in live if r.reading.attrs.get("closure") == "lane")
         self.set_tiles(
             [
                 Tile("active", "کارگاه فعال", "Active sites", float(len(live)) if snap["sites"] else None),
@@ -126,7 +127,14 @@ class WorksPanel(DepartmentPanel):
                     status="warn" if emergency else "ok",
                 ),
                 Tile(
-                    "closed", "معابر بسته", "Roads closed", closed, "km", 2, status="warn" if closed else "ok"
+                    "closed",
+                    "معابر بسته",
+                    "Roads closed",
+                    closed,
+                    i18n.tr("dept.unit.km"),
+                    2,
+                    status="warn" if closed else "ok",
+                    detail=i18n.tr("works.lanes_closed", n=i18n.number(lanes)),
                 ),
                 Tile(
                     "crews",
