@@ -10,8 +10,9 @@ closure slows it.
 
 Published every 30 s on `works/site` (WorkSite): values {progress (%), lanes_closed}; attrs {kind:
 planned|emergency, task, status: reported|dispatched|in_progress|done, closure: none|lane|full (in
-force), closure_planned (what the site will impose once work starts), segment, crew (vehicle id or contractor), crew_status: none|en_route|on_site|contractor, opened (int
-ns), name_fa, name_en, district}. Service vehicles (`vehicle/service`) gain attrs {status:
+force), closure_planned (what the site will impose once work starts), segment, crew (vehicle id or
+contractor; crew_fa/crew_en name a contractor), crew_status: none|en_route|on_site|contractor,
+opened (int ns), name_fa, name_en, district}. Service vehicles (`vehicle/service`) gain attrs {status:
 available|en_route|on_site, site}.
 """
 
@@ -54,7 +55,12 @@ TASK_NAMES = {
     "debris": ("آواربرداری", "Debris clearance"),
     "shoring": ("ایمن‌سازی ساختمان", "Building shoring"),
 }
-CONTRACTORS = ("پیمانکار عمران‌سازان", "پیمانکار راه‌آوران", "پیمانکار آبفا", "پیمانکار سبزینه")
+CONTRACTORS = (  # (fa, en)
+    ("پیمانکار عمران‌سازان", "Omran-Sazan (contractor)"),
+    ("پیمانکار راه‌آوران", "Rah-Avaran (contractor)"),
+    ("پیمانکار آبفا", "Abfa (contractor)"),
+    ("پیمانکار سبزینه", "Sabzineh (contractor)"),
+)
 MERGE_RADIUS_M = 400.0
 CLOSURE_FACTOR = {"none": 1.0, "lane": 0.7, "full": 0.12}
 
@@ -71,7 +77,7 @@ class Site:
     opened_s: float
     status: str = "reported"
     crew: int = -1  # fleet index, -1: a contractor or nobody yet
-    contractor: str = ""
+    contractor: tuple[str, str] = ("", "")
     progress: float = 0.0
     work_s: float = 3600.0
     done_s: float | None = None
@@ -199,8 +205,10 @@ class Works:
         for site in self.sites:
             road = g.roads[site.road]
             fa, en = TASK_NAMES[site.task]
-            if site.contractor:
-                crew, crew_status = site.contractor, "contractor"
+            crew_names = {}
+            if site.contractor[0]:
+                crew, crew_status = site.contractor[1], "contractor"
+                crew_names = {"crew_fa": site.contractor[0], "crew_en": site.contractor[1]}
             elif site.crew >= 0:
                 crew = f.ids[site.crew]
                 crew_status = "on_site" if site.status in ("in_progress", "done") else "en_route"
@@ -220,6 +228,7 @@ class Works:
                     "segment": road.id,
                     "crew": crew,
                     "crew_status": crew_status,
+                    **crew_names,
                     "opened": t_of(site.opened_s),
                     "name_fa": f"{fa} — {road.name_fa}",
                     "name_en": f"{en} — {road.name_en}",

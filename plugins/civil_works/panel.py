@@ -77,7 +77,7 @@ class WorksPanel(DepartmentPanel):
                         if a.get("closure", "none") != "none" or closure == "none"
                         else " " + i18n.tr("works.upcoming")
                     ),
-                    "crew": a.get("crew") or "—",
+                    "crew": a.get(f"crew_{lang}") or a.get("crew") or "—",
                     "progress": row.value("progress"),
                     "waiting": wait_min,
                     "opened": a.get("opened"),
