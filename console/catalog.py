@@ -43,15 +43,13 @@ TOPICS: dict[str, tuple[str, str, str]] = {
     "works/site": ("WorkSite", "کارگاه‌های عمرانی", "Work sites"),
     "parks/green": ("GreenSpace", "فضای سبز", "Green spaces"),
     "parks/facility": ("ParkFacility", "تأسیسات بوستان‌ها", "Park facilities"),
-    # what department plugins derive and publish for their rules and for each other
-    "traffic/district": ("TrafficDistrict", "ترافیک مناطق", "District traffic"),
-    "transit/adherence": ("BusAdherence", "پایبندی اتوبوس‌ها", "Bus adherence"),
-    "transit/line": ("BusLine", "عملکرد خطوط اتوبوس", "Bus line performance"),
-    "taxi/district": ("TaxiSupply", "عرضه و تقاضای تاکسی", "Taxi supply and demand"),
-    "transit/board": ("TerminalBoard", "وضعیت پایانه‌ها", "Terminal boards"),
-    "works/status": ("WorkStatus", "وضعیت کارگاه‌ها", "Work-site status"),
-    "parks/status": ("ParkStatus", "وضعیت بوستان‌ها", "Park status"),
 }
+
+
+# Indicators department plugins compute from the live data (forecasts, counts over a band) travel on
+# "derived/<plugin>/<what>" (console.departments.Department.derive). Alarm rules, storage and charts
+# take them like any reading; they are not map entities (plugins draw their own layers).
+DERIVED_PREFIX = "derived/"
 
 
 def topic_for(etype: str) -> str:

@@ -2,18 +2,19 @@
 
 A department plugin is mostly "watch these topics, keep the latest of each entity, judge it, count
 it". `LatestTable` does the watching (thread-safe, cheap per reading, honest about staleness);
-`load_department_file` reads a plugin's editable rules.toml (alarm rules tagged with the department,
-plus the `[params]` its own logic reads); `Department` wires a plugin's pieces to its Context in one
-place so each plugin only writes what is its own: a `Desk` (the department's live state and
-judgement, Qt-free), KPIs, map layers, and a panel factory.
+`load_department_rules` reads a plugin's editable rules.toml into alarm rules tagged with the
+department (its `[department]` table, read by `load_department_config`, holds the plugin's own
+parameters); `Department` wires a plugin's pieces to its Context in one place so each plugin only
+writes what is its own: strings, rules, map layers, KPIs, and *derived readings* — indicators a
+department computes from the live data (a forecast, a count of stations above a band) published
+on `derived/<plugin>/<what>` so that ordinary alarm rules in rules.toml can judge them.
 
-Containment: every bus callback of a department and every KPI runs guarded. An exception is counted,
-kept (`Department.errors`, shown on the department's panel), logged once a minute, and never reaches
-the bus, the KPI consumer or another plugin; the desk keeps working on the next batch.
-
-Derived readings: a desk publishes what it concludes (a detected accident, a bus's headway, a
-district's taxi shortage) as Readings on its own topics (`Department.publish`), so the alarm engine
-judges them with the plugin's editable rules, storage keeps them and other plugins can read them.
+Two ways to write a department: subclass `Department` and override `update()` (one worker thread
+per department, batches serialised), or give a `Department` a `desk` factory: a `Desk` subclass
+that declares its subscriptions, map layers and KPIs and keeps its own state (each subscription on
+its own worker thread; the desk locks what it shares), and a `panel` ("package.module:Class",
+imported lazily). Either way every bus callback and KPI runs guarded: an exception is counted, kept
+(`errors`, `last_error`, `error_log`), shown on the department's panel and never reaches the bus.
 """
 
 from __future__ import annotations
@@ -25,11 +26,14 @@ import time
 import tomllib
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from console.catalog import TOPICS, signal_meta
+import msgspec
+import numpy as np
+
+from console.catalog import DERIVED_PREFIX, signal_meta
 from console.health import FeedHealth, FeedState
 from console.logsetup import LogOnce
 from console.model import Axis, Reading
@@ -65,6 +69,24 @@ class Row:
         )
 
 
+@dataclass(frozen=True)
+class RowView:
+    """A department's view of one entity: its Row plus what the department derives (subclass it)."""
+
+    row: Row
+
+    @property
+    def entity(self) -> str:
+        return self.row.entity
+
+    @property
+    def stale(self) -> bool:
+        return self.row.stale
+
+    def value(self, key: str) -> float | None:
+        return self.row.value(key)
+
+
 class LatestTable:
     """Latest Reading per entity for the topics a department watches.
 
@@ -78,13 +100,18 @@ class LatestTable:
         health: FeedHealth | None = None,
         accept: Callable[[Reading], bool] | None = None,
         stale_after_s: float | None = None,
+        *,
+        history: dict[str, float] | None = None,
     ):
+        """`history`: value key -> seconds of recent samples to keep per entity (trends, forecasts)."""
         self._health = health
         self._accept = accept
         self._stale_after_s = stale_after_s
         self._lock = threading.Lock()
         self._latest: dict[str, Reading] = {}
         self._first: dict[str, int] = {}
+        self._keep = {k: int(s * NS) for k, s in (history or {}).items()}
+        self._history: dict[tuple[str, str], deque[tuple[int, float]]] = {}
         self.newest_t = 0
         self.received = 0
 
@@ -98,9 +125,35 @@ class LatestTable:
                 if prev is None or r.t >= prev.t:
                     self._latest[r.entity] = r
                     self._first.setdefault(r.entity, r.t)
+                    if self._keep:
+                        self._remember(r)
                 if r.t > self.newest_t:
                     self.newest_t = r.t
                 self.received += 1
+
+    def _remember(self, r: Reading) -> None:
+        for key, keep in self._keep.items():
+            v = r.values.get(key)
+            if v is None or v != v:
+                continue
+            ring = self._history.get((r.entity, key))
+            if ring is None:
+                ring = self._history[(r.entity, key)] = deque()
+            if ring and ring[-1][0] == r.t:
+                ring[-1] = (r.t, float(v))
+            else:
+                ring.append((r.t, float(v)))
+            while ring and r.t - ring[0][0] > keep:
+                ring.popleft()
+
+    def history(self, entity: str, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """Recent samples of one value of one entity, oldest first: (t int64 ns, value float64)."""
+        with self._lock:
+            ring = list(self._history.get((entity, key), ()))
+        if not ring:
+            return np.empty(0, np.int64), np.empty(0, np.float64)
+        t, v = zip(*ring, strict=True)
+        return np.array(t, np.int64), np.array(v, np.float64)
 
     def _stale_after(self, r: Reading) -> float:
         if self._stale_after_s is not None:
@@ -136,6 +189,8 @@ class LatestTable:
         with self._lock:
             self._latest.pop(entity, None)
             self._first.pop(entity, None)
+            for key in self._keep:
+                self._history.pop((entity, key), None)
 
     def __len__(self) -> int:
         with self._lock:
@@ -159,48 +214,73 @@ def by_district(rows: Iterable[Row]) -> dict[str, list[Row]]:
     return out
 
 
-@dataclass(frozen=True)
-class DepartmentConfig:
-    """What a plugin's rules.toml holds: `[[rule]]` tables (alarm rules) and `[params]` for its logic."""
-
-    rules: list[Any]
-    params: dict[str, Any]
-
-    def param(self, key: str, default: Any) -> Any:
-        return self.params.get(key, default)
+CONFIG_TABLE = "department"
 
 
-def parse_department_file(text: str, origin: str, department: str, owner: str) -> DepartmentConfig:
-    """Rules (validated like every rule file; errors name the file and the rule) and params."""
-    from console.alarms.rules import RuleError, rule_from_dict
-
+def _split_rules_file(path: Path) -> tuple[str, dict[str, Any]]:
+    """(the file's text without its [department] table, that table). Rules stay in [[rule]] tables."""
+    text = path.read_text(encoding="utf-8")
     try:
         doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise RuleError(f"{origin}: not valid TOML ({exc})") from None
-    unknown = sorted(set(doc) - {"rule", "params"})
-    if unknown:
-        raise RuleError(
-            f"{origin}: unknown top-level keys {unknown} (rules go in [[rule]], settings in [params])"
-        )
-    params = doc.get("params", {})
-    if not isinstance(params, dict):
-        raise RuleError(f"{origin}: [params] must be a table")
-    rules = []
-    for raw in doc.get("rule", []):
-        raw = dict(raw)
-        raw.setdefault("owner", owner)
-        raw.setdefault("department", department)
-        rules.append(rule_from_dict(raw, origin))
-    ids = [r.id for r in rules]
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
-    if dupes:
-        raise RuleError(f"{origin}: duplicate rule ids {dupes}")
-    return DepartmentConfig(rules, params)
+    except tomllib.TOMLDecodeError:
+        return text, {}  # load_rules_text names the file and the error
+    config = doc.pop(CONFIG_TABLE, None)
+    if config is None:
+        return text, {}
+    import tomli_w
+
+    return tomli_w.dumps(doc), dict(config)
 
 
-def load_department_file(path: Path, department: str, owner: str) -> DepartmentConfig:
-    return parse_department_file(path.read_text(encoding="utf-8"), str(path), department, owner)
+def load_department_rules(path: Path, department: str, owner: str) -> list[Any]:
+    """Alarm rules from a plugin's rules.toml, tagged with its department and owner."""
+    from console.alarms.rules import load_rules_text
+
+    text, _config = _split_rules_file(path)
+    rules = load_rules_text(text, str(path))
+    return [msgspec.structs.replace(r, department=r.department or department, owner=owner) for r in rules]
+
+
+def load_department_config(path: Path, defaults: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The `[department]` table of a plugin's rules.toml over `defaults`.
+
+    Keys not in `defaults` and values of another type than the default's are errors (ValueError naming
+    the file and the key), so a typo in an edited file is caught when the plugin activates.
+    """
+    defaults = dict(defaults or {})
+    if not path.is_file():
+        return defaults
+    _text, config = _split_rules_file(path)
+    for key, value in config.items():
+        if defaults and key not in defaults:
+            raise ValueError(
+                f"{path}: [{CONFIG_TABLE}] {key} is not a known parameter ({', '.join(defaults)})"
+            )
+        want = defaults.get(key)
+        if want is not None and not isinstance(value, type(want)):
+            if isinstance(want, float) and isinstance(value, int):
+                value = float(value)
+            else:
+                raise ValueError(
+                    f"{path}: [{CONFIG_TABLE}] {key} = {value!r} must be a {type(want).__name__}"
+                )
+        defaults[key] = value
+    return defaults
+
+
+def load_strings(path: Path) -> dict[str, dict[str, str]]:
+    """A plugin's strings.toml (key -> {fa, en}); both languages are required for every key."""
+    doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    out: dict[str, dict[str, str]] = {}
+    for key, entry in doc.items():
+        if (
+            not isinstance(entry, dict)
+            or not str(entry.get("fa", "")).strip()
+            or not str(entry.get("en", "")).strip()
+        ):
+            raise ValueError(f"{path}: {key!r} needs both fa and en")
+        out[key] = {"fa": str(entry["fa"]), "en": str(entry["en"])}
+    return out
 
 
 @dataclass(frozen=True)
@@ -252,11 +332,6 @@ class Districts:
         return place.name(language) if place else district
 
 
-def load_department_rules(path: Path, department: str, owner: str) -> list[Any]:
-    """Alarm rules from a plugin's rules.toml, tagged with its department and owner."""
-    return load_department_file(path, department, owner).rules
-
-
 @dataclass(frozen=True)
 class KpiSpec:
     """A number for one of the six axes; `fn()` returns None when unknown (never a made-up value)."""
@@ -285,7 +360,7 @@ class Desk:
 
     def __init__(self, dept: Department):
         self.dept = dept
-        self.params: dict[str, Any] = dept.params
+        self.params: dict[str, Any] = dept.config
         self.lock = threading.RLock()
         self._due: dict[str, int] = {}
 
@@ -329,6 +404,13 @@ class Desk:
             key, title_fa, title_en, z=z, visible=visible, legend=[LegendItem(*item) for item in legend]
         )
 
+    def emit(self, what: str, rows: Iterable[tuple], t: int, etype: str = "") -> None:
+        """Publish derived readings on `derived/<plugin>/<what>`: rows of (entity, values, attrs, lat, lon)."""
+        dept = self.dept
+        dept.publish(
+            [dept.derive(what, e, v, t=t, etype=etype, attrs=a, lat=la, lon=lo) for e, v, a, la, lo in rows]
+        )
+
     def param(self, key: str, default: Any) -> Any:
         value = self.params.get(key, default)
         return (
@@ -343,75 +425,78 @@ class Desk:
 
 @dataclass
 class Department:
-    """One plugin's wiring: topics to watch, rules file, KPIs, layers, panel.
+    """One plugin's wiring: topics to watch, rules file, strings, KPIs, layers, derived readings, panel.
 
-    Instantiate with a `desk` factory (a Desk subclass) and a `panel`: a factory `(department,
-    parent) -> QWidget`, or "package.module:Class" (imported only when the console builds the panel,
-    so a headless console never imports Qt); `activate(ctx)` registers everything through the
-    Context so deactivation undoes it all. `topics` alone (no desk) keeps one LatestTable of them.
+    Subclass and override `update(topic, readings)` to compute what is the department's own after
+    each batch. It runs on the department's own bus worker thread (`worker = True`; one batch at a
+    time per department, whatever the topic), never on the UI thread; panels read the results, which
+    are replaced whole, never mutated in place. `activate(ctx)`
+    registers everything through the Context, so deactivation undoes it all. An exception in
+    `update` or in a KPI is contained: counted, logged once a minute, shown on the panel
+    (`last_error`), and the next batch is tried again.
     """
 
     name: str
     folder: Path
     topics: tuple[str, ...] = ()
     accept: Callable[[Reading], bool] | None = None
-    desk: Callable[[Department], Desk] | None = None
-    panel: Callable[[Department, Any], Any] | str | None = None  # or "package.module:Class", imported lazily
-    worker: bool = True  # desks run on bus worker threads, never on the UI loop
-    errors: deque[DeptError] = field(default_factory=lambda: deque(maxlen=50))
+    history: dict[str, float] | None = None  # value key -> seconds kept per entity (LatestTable)
+    defaults: dict[str, Any] | None = None  # parameters of the [department] table of rules.toml
+    desk: Callable[[Department], Desk] | None = None  # the department's state and judgement (a Desk)
+    panel: str | Callable[[Department, Any], Any] | None = None  # "package.module:Class" or a factory
+
+    worker = True  # subscriptions on bus worker threads (False: inline on the loop thread)
 
     def __post_init__(self) -> None:
+        self._batch_lock = threading.RLock()
         self.table: LatestTable | None = None
         self.ctx: Any = None
-        self.state: Desk | None = None
-        self.params: dict[str, Any] = {}
-        self.rules: list[Any] = []
-        self.title_fa = self.title_en = self.name
         self.started = time.monotonic()
-        self.error_count = 0
-        self._seq = itertools.count(1)
+        self.config: dict[str, Any] = dict(self.defaults or {})
+        self.errors = 0
+        self.last_error = ""
+        self.error_log: deque[DeptError] = deque(maxlen=50)
+        self.state: Desk | None = None
+        self.title_fa = self.title_en = self.name
         self._city: Any = None
+        self._centres: dict[str, tuple[float, float]] = {}
+        self._source = f"plugin.{self.name}"
+        self._seq = itertools.count(time.time_ns() // 1000)  # unique across restarts of the plugin
 
-    # -- wiring ----------------------------------------------------------------------------------------
+    # -- wiring --------------------------------------------------------------------------------------
     def activate(self, ctx: Any) -> None:
         self.ctx = ctx
-        self.errors.clear()
-        self.error_count = 0
+        self.errors, self.last_error = 0, ""
+        self.error_log.clear()
         self._read_manifest()
         strings = self.folder / "strings.toml"
         if strings.is_file():
-            ctx.add_strings(tomllib.loads(strings.read_text(encoding="utf-8")))
+            ctx.add_strings(load_strings(strings))
         rules_file = self.folder / "rules.toml"
-        config = (
-            load_department_file(rules_file, self.name, f"plugin:{self.name}")
-            if rules_file.is_file()
-            else DepartmentConfig([], {})
-        )
-        self.params, self.rules = config.params, config.rules
-        self.table = LatestTable(ctx.service("health"), self.accept)
+        self.config = load_department_config(rules_file, self.defaults)
+        self.table = LatestTable(ctx.service("health"), self.accept, history=self.history)
+        for d in self.city.districts if self.city is not None else ():
+            self.district_centre(d.id)  # geography work at activation (helper thread), not on a bus tick
         for topic in self.topics:
-            ctx.subscribe(topic, self.guard(f"bus {topic}", self.table.on_readings), worker=self.worker)
+            ctx.subscribe(topic, self.on_batch, worker=self.worker)
         if self.desk is not None:
-            self.state = state = self.desk(self)
-            for topic, callback in state.subscriptions().items():
-                ctx.subscribe(topic, self.guard(f"bus {topic}", callback), worker=self.worker)
-            for layer in state.layers():
-                ctx.add_map_layer(layer, layer.title_fa, layer.title_en, key=layer.key)
-            for k in state.kpis():
-                ctx.add_kpi(
-                    k.axis,
-                    k.name,
-                    self.guard(f"kpi {k.name}", k.fn),
-                    title_fa=k.title_fa,
-                    title_en=k.title_en,
-                    unit=k.unit,
-                )
-            ctx.on_dispose(state.close)
-        for rule in self.rules:
-            ctx.add_rule(rule)
+            self._wire_desk(ctx)
+        if rules_file.is_file():
+            for rule in load_department_rules(rules_file, self.name, f"plugin:{self.name}"):
+                ctx.add_rule(rule)
         if self.panel is not None:
             ctx.add_panel(self._build_panel, self.title_fa, self.title_en)
-        ctx.on_dispose(self._disposed)
+
+    def _wire_desk(self, ctx: Any) -> None:
+        self.state = state = self.desk(self)
+        for topic, callback in state.subscriptions().items():
+            ctx.subscribe(topic, self.guard(f"bus {topic}", callback), worker=self.worker)
+        for layer in state.layers():
+            layer.owner = layer.owner or self.name
+            ctx.add_map_layer(layer, layer.title_fa, layer.title_en, key=layer.key)
+        for k in state.kpis():
+            self.add_kpi(k.axis, k.name, k.fn, k.title_fa, k.title_en, k.unit)
+        ctx.on_dispose(state.close)
 
     def _build_panel(self, parent: Any) -> Any:
         factory = self.panel
@@ -423,10 +508,7 @@ class Department:
         return factory(self, parent)
 
     def deactivate(self) -> None:
-        """The host undoes every registration; the desk is closed through on_dispose."""
-
-    def _disposed(self) -> None:
-        self.ctx = None
+        """Everything was registered through the Context (the desk closes through on_dispose)."""
 
     def _read_manifest(self) -> None:
         from console.plugins import parse_manifest
@@ -439,76 +521,218 @@ class Department:
     def title(self, language: str) -> str:
         return self.title_fa if language == "fa" else self.title_en
 
-    def service(self, name: str) -> Any:
-        return self.ctx.service(name) if self.ctx is not None else None
-
-    @property
-    def city(self) -> Any:
-        """The city's geography (districts, roads, places), or None for a city without a map."""
-        if self._city is None:
-            from console.city import load_city
-
-            settings = self.ctx.settings if self.ctx is not None else None
-            try:
-                self._city = load_city(getattr(settings, "city", None) or "qom")
-            except KeyError:
-                self._city = False
-        return self._city or None
-
-    # -- containment -----------------------------------------------------------------------------------
     def guard(self, where: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         """`fn` wrapped so that an exception is recorded on this department instead of propagating."""
 
         def guarded(*args: Any) -> Any:
             try:
-                return fn(*args)
+                result = fn(*args)
             except Exception as exc:
-                self.fail(where, exc)
+                self._failed(where, exc)
                 return None
+            if self.last_error.startswith(where):
+                self.last_error = ""  # it works again
+            return result
 
         guarded.__name__ = getattr(fn, "__name__", "guarded")
         return guarded
 
-    def fail(self, where: str, exc: BaseException) -> None:
-        self.error_count += 1
-        message = f"{type(exc).__name__}: {exc}"
-        self.errors.append(DeptError(time.time(), where, message))
-        _once.error(("department", self.name, where), "plugin %s: %s failed: %s", self.name, where, message)
+    def on_batch(self, topic: str, items: list[Any]) -> None:
+        """The FeedBus callback: keep the latest state, then let the department compute its own."""
+        with self._batch_lock:
+            self.table.on_readings(topic, items)
+            try:
+                self.update(topic, items)
+            except Exception as exc:
+                self._failed("update", exc)
+            else:
+                if self.last_error.startswith("update"):
+                    self.last_error = ""
 
-    def last_error(self, within_s: float = 120.0) -> DeptError | None:
-        """The latest failure if it is recent (a desk that recovered stops showing it)."""
-        if not self.errors:
-            return None
-        err = self.errors[-1]
-        return err if time.time() - err.t <= within_s else None
+    def update(self, topic: str, items: list[Any]) -> None:
+        """Override: derived state after a batch of readings on one of `topics`."""
 
-    # -- derived readings ------------------------------------------------------------------------------
+    def _failed(self, where: str, exc: Exception) -> None:
+        self.errors += 1
+        self.last_error = f"{where}: {type(exc).__name__}: {exc}"
+        self.error_log.append(DeptError(time.time(), where, f"{type(exc).__name__}: {exc}"))
+        _once.error((self.name, where, type(exc).__name__), "department %s: %s", self.name, self.last_error)
+
+    def service(self, name: str) -> Any:
+        return self.ctx.service(name) if self.ctx is not None else None
+
+    # -- the city ------------------------------------------------------------------------------------
     @property
-    def source(self) -> str:
-        return f"dept.{self.name}"
+    def timezone(self) -> str:
+        settings = self.ctx.settings if self.ctx is not None else None
+        return getattr(settings, "timezone", "") or "Asia/Tehran"
 
-    def publish(
-        self, topic: str, rows: Iterable[tuple[str, dict, dict, float | None, float | None]], t: int
-    ) -> int:
-        """Publish derived readings (entity, values, attrs, lat, lon) on `topic` at data time `t`."""
+    @property
+    def city(self) -> Any:
+        """The configured city's geography (districts, roads, places), or None when there is none."""
+        if self._city is None:
+            from console.city import load_city
+
+            key = getattr(self.ctx.settings if self.ctx is not None else None, "city", None) or "qom"
+            try:
+                self._city = load_city(key)
+            except KeyError:
+                self._city = False
+        return self._city or None
+
+    def place_name(self, entity: str, language: str, row: Row | None = None) -> str:
+        """A place's name in `language`: the city's gazetteer, then the reading's attrs, then the id."""
+        city = self.city
+        if city is not None:
+            for places in city.places.values():
+                for p in places:
+                    if p["id"] == entity:
+                        return str(p.get(f"name_{language}") or p.get("name_fa") or entity)
+        return row.name(language) if row is not None else entity
+
+    def district(self, district_id: str) -> Any:
+        city = self.city
+        return next((d for d in city.districts if d.id == district_id), None) if city is not None else None
+
+    def district_name(self, district_id: str, language: str) -> str:
+        d = self.district(district_id)
+        return d.name(language) if d is not None else (district_id or "—")
+
+    def district_geometry(self, district_id: str) -> dict[str, Any] | None:
+        """GeoJSON geometry (lon, lat) of a district, for map layers."""
+        d = self.district(district_id)
+        if d is None:
+            return None
+        return d.geometry or {"type": "Polygon", "coordinates": [[list(p) for p in d.ring]]}
+
+    def district_centre(self, district_id: str) -> tuple[float, float] | None:
+        """(lat, lon) of a point inside the district (where its alarms are placed)."""
+        if district_id not in self._centres:
+            geometry = self.district_geometry(district_id)
+            if geometry is None:
+                return None
+            from shapely.geometry import shape
+
+            p = shape(geometry).representative_point()
+            self._centres[district_id] = (float(p.y), float(p.x))
+        return self._centres[district_id]
+
+    # -- contributions -------------------------------------------------------------------------------
+    def add_kpi(
+        self,
+        axis: Axis | str,
+        name: str,
+        fn: Callable[[], float | None],
+        title_fa: str,
+        title_en: str,
+        unit: str = "",
+    ) -> Any:
+        """A KPI whose failure reads as unknown (None), never as a number, and is shown on the panel."""
+
+        def safe() -> float | None:
+            try:
+                value = fn()
+            except Exception as exc:
+                self._failed(f"kpi {name}", exc)
+                return None
+            return None if value is None or value != value else float(value)
+
+        return self.ctx.add_kpi(axis, name, safe, title_fa=title_fa, title_en=title_en, unit=unit)
+
+    def add_layer(
+        self,
+        key: str,
+        title_fa: str,
+        title_en: str,
+        *,
+        z: int = 25,
+        legend: Iterable[Any] = (),
+        visible: bool = True,
+    ) -> Any:
+        """A map layer of this department (`<plugin>.<key>`), registered through the Context."""
+        from console.maplayers import MapLayer
+
+        layer = MapLayer(
+            f"{self.name}.{key}", title_fa, title_en, z=z, legend=legend, owner=self.name, visible=visible
+        )
+        self.ctx.add_map_layer(layer, title_fa, title_en, key=layer.key)
+        return layer
+
+    def derived_topic(self, what: str) -> str:
+        return f"{DERIVED_PREFIX}{self.name}/{what}"
+
+    def derive(
+        self,
+        what: str,
+        entity: str,
+        values: dict[str, float],
+        *,
+        t: int | None = None,
+        etype: str = "",
+        attrs: dict[str, Any] | None = None,
+        lat: float | None = None,
+        lon: float | None = None,
+    ) -> Reading:
+        """A derived reading (not yet published): an indicator this department computed."""
+        return Reading(
+            source=self._source,
+            seq=next(self._seq),
+            topic=self.derived_topic(what),
+            entity=entity,
+            etype=etype or f"{self.name}.{what}",
+            t=t if t is not None else (self.table.newest_t if self.table else 0),
+            values=values,
+            attrs=attrs or {},
+            lat=lat,
+            lon=lon,
+        )
+
+    def publish(self, readings: list[Reading]) -> None:
+        """Put derived readings on the bus (alarm rules, storage and charts see them like any other)."""
         bus = self.service("bus")
-        if bus is None:
-            return 0
-        etype = TOPICS.get(topic, ("Entity",))[0]
-        items = [
-            Reading(
-                source=self.source,
-                seq=next(self._seq),
-                topic=topic,
-                entity=e,
-                etype=etype,
-                t=t,
-                values=v,
-                attrs=a,
-                lat=la,
-                lon=lo,
-            )
-            for e, v, a, la, lo in rows
-        ]
-        bus.publish_many(topic, items)
-        return len(items)
+        if bus is None or not readings:
+            return
+        by_topic: dict[str, list[Reading]] = {}
+        for r in readings:
+            by_topic.setdefault(r.topic, []).append(r)
+        for topic, items in by_topic.items():
+            bus.publish_many(topic, items)
+
+
+class DepartmentPlugin:
+    """A department plugin's `activate`/`deactivate`, so its __init__.py is three lines:
+
+        plugin = DepartmentPlugin(lambda: ParkingDesk(Path(__file__).parent), __name__,
+                                  ".panel:ParkingPanel", "پارکینگ", "Parking")
+        activate, deactivate = plugin.activate, plugin.deactivate
+
+    The panel class ("module:Class", relative to the package) is imported only inside the panel
+    factory, on the GUI thread, so a headless console never imports Qt for it.
+    """
+
+    def __init__(
+        self, make: Callable[[], Department], package: str, panel: str, title_fa: str, title_en: str
+    ):
+        self.make, self.package, self.panel = make, package, panel
+        self.title_fa, self.title_en = title_fa, title_en
+        self.desk: Department | None = None
+
+    def activate(self, ctx: Any) -> None:
+        desk = self.make()
+        desk.activate(ctx)
+
+        def make_panel(parent: Any) -> Any:
+            import importlib
+
+            module, _, cls = self.panel.partition(":")
+            return getattr(importlib.import_module(module, self.package), cls)(desk, parent)
+
+        ctx.add_panel(make_panel, self.title_fa, self.title_en)
+        ctx.on_dispose(self._forget)
+        self.desk = desk
+
+    def _forget(self) -> None:
+        self.desk = None
+
+    def deactivate(self) -> None:
+        """Everything was registered through the Context; the host undoes it."""

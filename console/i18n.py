@@ -25,8 +25,9 @@ _FA_DIGITS = str.maketrans("0123456789.,-", "۰۱۲۳۴۵۶۷۸۹٫٬−")
 _FA_DIGITS_ONLY = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 _TO_ASCII = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 
-_state = {"lang": "fa"}
+_state = {"lang": "fa", "loaded": False}
 _catalog: dict[str, dict[str, str]] = {}
+_added: set[str] = set()
 _lock = threading.Lock()
 _listeners: list[Callable[[str], None]] = []
 _missing_logged: set[str] = set()
@@ -46,7 +47,8 @@ def _load_catalog() -> None:
             for key, entry in data.items():
                 if key in _catalog and path.name != "catalog.toml":
                     log.warning("i18n: %s redefines %r", path.name, key)
-                _catalog[key] = {k: str(v) for k, v in entry.items()}
+                if key not in _added:  # a plugin's strings registered before the files were read stay
+                    _catalog[key] = {k: str(v) for k, v in entry.items()}
 
 
 def add_strings(entries: dict[str, dict[str, str]]) -> None:
@@ -54,6 +56,7 @@ def add_strings(entries: dict[str, dict[str, str]]) -> None:
     with _lock:
         for key, entry in entries.items():
             _catalog[key] = dict(entry)
+            _added.add(key)
 
 
 def lang() -> str:
@@ -81,7 +84,7 @@ def on_lang_changed(fn: Callable[[str], None]) -> Callable[[], None]:
 
 def tr(key: str, language: str | None = None, **fmt: object) -> str:
     """The text for `key` in the current language (English, then the key itself, as fallbacks)."""
-    if not _state.get("loaded"):  # not `not _catalog`: plugins may add their strings before the first tr()
+    if not _state["loaded"]:
         _load_catalog()
     language = language or lang()
     entry = _catalog.get(key)
@@ -100,13 +103,13 @@ def tr(key: str, language: str | None = None, **fmt: object) -> str:
 
 
 def has_key(key: str) -> bool:
-    if not _state.get("loaded"):
+    if not _state["loaded"]:
         _load_catalog()
     return key in _catalog
 
 
 def catalog_keys() -> list[str]:
-    if not _catalog:
+    if not _state["loaded"]:
         _load_catalog()
     return sorted(_catalog)
 

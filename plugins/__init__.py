@@ -1,1 +1,1 @@
-"""In-tree department plugins, one sub-package each (see docs/plugins.md)."""
+"""Department plugins shipped with the console, one sub-package each (docs/plugins.md)."""

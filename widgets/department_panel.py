@@ -1,18 +1,20 @@
 """The common frame of department panels: title, data provenance, KPI tiles, tables, map link.
 
 A plugin subclasses DepartmentPanel, declares its tables in `build()`, and fills tiles and rows in
-`refresh()` from its Qt-free state. Errors in refresh stay on the panel (PluginPanel), and so do
-failures of the department's own logic off the screen (its bus callbacks and KPIs: `Department.errors`),
-so the people who rely on the panel see that its numbers may be behind. A row's entity can be shown
-on the map (double-click), through the main window's selection.
+`refresh()` (or, for a department with a Desk, in `fill(desk, snapshot)`) from its Qt-free state.
+Errors in refresh stay on the panel (PluginPanel), and so do failures of the department's own logic
+off the screen (its bus callbacks and KPIs: `Department.last_error`), so the people who rely on the
+panel see that its numbers may be behind. A row's entity can be shown on the map (double-click),
+through the main window's selection.
 
-Helpers for rows: `level_colour(level)` (the status palette of tiles and tables), `word(key, value)`
-(a translated status word, e.g. word("dept.status", "offline")), `name_of(attrs)` (a place's name in
-the current language), `clock(t_ns)` (local time of day).
+Helpers for rows: `level_colour(level)` and `band(value, warn, alarm)` (the status palette of tiles
+and tables), `word(key, value)` (a translated status word, e.g. word("dept.status", "offline")),
+`name_of(attrs)` (a place's name in the current language), `percent`, `clock(t_ns)`, `moment`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QTabWidget, QVBoxLayout, QWidget
@@ -82,13 +84,14 @@ class DepartmentPanel(PluginPanel):
     title_fa = ""
     title_en = ""
     tile_columns = 4
+    keep_order = False  # True: tables keep the order `refresh` gives (most urgent first) until a click
 
     def __init__(self, department, parent: QWidget | None = None, *, tile_columns: int | None = None):
         super().__init__(parent, plugin=department.name)
         self.department = department
-        head = QHBoxLayout()
         self.title_fa = self.title_fa or getattr(department, "title_fa", "")
         self.title_en = self.title_en or getattr(department, "title_en", "")
+        head = QHBoxLayout()
         self.heading = QLabel(self)
         self.heading.setStyleSheet("font-size: 15pt; font-weight: bold;")
         self.provenance = QLabel(self)
@@ -99,6 +102,11 @@ class DepartmentPanel(PluginPanel):
         self.body.addLayout(head)
         self.tiles = KpiStrip(tile_columns or self.tile_columns, self)
         self.body.addWidget(self.tiles)
+        self.note = QLabel(self)
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color: #8b98a5;")
+        self.note.hide()
+        self.body.addWidget(self.note)
         self.tabs = QTabWidget(self)
         self.tabs.setDocumentMode(True)
         self.body.addWidget(self.tabs, 1)
@@ -120,9 +128,22 @@ class DepartmentPanel(PluginPanel):
     def fill(self, desk: Any, snap: dict[str, Any]) -> None:
         """Subclasses with a Desk: set tiles and rows from `snap` (the desk's `snapshot()`)."""
 
-    def add_table(self, key: str, title_fa: str, title_en: str, columns: list[Column]) -> RecordsTable:
-        table = RecordsTable(columns, self.tabs)
+    def add_table(
+        self,
+        key: str,
+        title_fa: str,
+        title_en: str,
+        columns: list[Column],
+        on_select: Callable[[dict], None] | None = None,
+    ) -> RecordsTable:
+        """A tab with a table; double-click shows a row's entity on the map, `on_select(row)` follows
+        the operator's selection."""
+        table = RecordsTable(columns, self.tabs, keep_order=self.keep_order)
         table.doubleClicked.connect(lambda index, t=table: self._on_row_activated(t, index.row()))
+        if on_select is not None:
+            table.selectionModel().currentRowChanged.connect(
+                lambda current, _prev, t=table: current.isValid() and on_select(t.row_at(current.row()))
+            )
         self.tables[key] = (table, title_fa, title_en)
         self.tabs.addTab(table, title_fa if i18n.lang() == "fa" else title_en)
         return table
@@ -140,7 +161,7 @@ class DepartmentPanel(PluginPanel):
         lay = QVBoxLayout(page)
         lay.setContentsMargins(0, 4, 0, 0)
         bars = BarsArea(page)
-        table = RecordsTable(columns, page)
+        table = RecordsTable(columns, page, keep_order=self.keep_order)
         table.doubleClicked.connect(lambda index, t=table: self._on_row_activated(t, index.row()))
         lay.addWidget(bars)
         lay.addWidget(table, 1)
@@ -154,6 +175,35 @@ class DepartmentPanel(PluginPanel):
     def set_tiles(self, tiles: list[Tile]) -> None:
         self.tiles.set_tiles(tiles)
 
+    def set_note(self, text: str) -> None:
+        """One line under the tiles for what the numbers rest on (an approximation, a missing input)."""
+        self.note.setText(text)
+        self.note.setVisible(bool(text))
+
+    # -- bilingual helpers (strings from the plugin's strings.toml) ---------------------------------------
+    @staticmethod
+    def both(key: str, **fmt: Any) -> tuple[str, str]:
+        """A string key in Persian and in English."""
+        return i18n.tr(key, "fa", **fmt), i18n.tr(key, "en", **fmt)
+
+    def column(
+        self,
+        key: str,
+        title_key: str,
+        kind: str = "text",
+        decimals: int = 0,
+        render: Callable[[Any, dict], str] | None = None,
+        sort_by: str = "",
+        **fmt: Any,
+    ) -> Column:
+        return Column(
+            key, *self.both(title_key, **fmt), kind=kind, decimals=decimals, render=render, sort_by=sort_by
+        )
+
+    def tile(self, key: str, title_key: str, value: float | None, **kw: Any) -> Tile:
+        fmt = kw.pop("fmt", {})
+        return Tile(key, *self.both(title_key, **fmt), value=value, **kw)
+
     # -- shared behaviour ----------------------------------------------------------------------------
     def show_provenance(self, rows: list[Row]) -> None:
         """One honest line: how many entities, how many stale, and whether the data is simulated."""
@@ -166,12 +216,11 @@ class DepartmentPanel(PluginPanel):
         self.provenance.setStyleSheet(f"color: {'#d29922' if stale else '#8b98a5'};")
 
     def safe_refresh(self) -> None:
-        """Refresh, then say so on the panel if the department's own logic failed recently."""
+        """Refresh, then show an error the department met outside the panel (rules, KPIs), if any."""
         super().safe_refresh()
-        last = getattr(self.department, "last_error", None)
-        err = last() if callable(last) and not self.last_error else None
-        if err is not None:
-            self._error.setText(i18n.tr("dept.logic_error", where=err.where, reason=err.message))
+        error = getattr(self.department, "last_error", "")
+        if error and not self.last_error:
+            self._error.setText(i18n.tr("plugin.panel_error", reason=error))
             self._error.show()
 
     def _on_row_activated(self, table: RecordsTable, view_row: int) -> None:
@@ -185,28 +234,34 @@ class DepartmentPanel(PluginPanel):
         return bool(select(ref)) if callable(select) else False
 
     def retranslate(self) -> None:
-        fa = i18n.lang() == "fa"
-        self.heading.setText(self.title_fa if fa else self.title_en)
+        self.heading.setText(self.title_fa if i18n.lang() == "fa" else self.title_en)
         for table, _fa, _en in self.tables.values():
             table.retranslate()
         for i in range(self.tabs.count()):
             w = self.tabs.widget(i)
             entry = next((v for v in self.tables.values() if v[0] is w), None)
             if entry is not None:
-                self.tabs.setTabText(i, entry[1] if fa else entry[2])
+                self.tabs.setTabText(i, entry[1] if i18n.lang() == "fa" else entry[2])
             elif w.property("title_fa"):
-                self.tabs.setTabText(i, w.property("title_fa" if fa else "title_en"))
+                self.tabs.setTabText(i, w.property("title_fa" if i18n.lang() == "fa" else "title_en"))
+                if callable(getattr(w, "retranslate", None)):
+                    w.retranslate()
         self.safe_refresh()
 
 
 __all__ = [
+    "DISTRICT_NAME",
     "Bar",
+    "BarsArea",
     "BarsWidget",
     "Column",
     "DepartmentPanel",
     "Tile",
+    "band",
     "clock",
     "level_colour",
+    "moment",
     "name_of",
+    "percent",
     "word",
 ]

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
@@ -26,6 +26,7 @@ class Column:
     kind: str = "text"  # text | number | time
     decimals: int = 0
     render: Callable[[Any, dict], str] | None = None
+    sort_by: str = ""  # sort on another key of the row (e.g. an id for natural order of names)
 
     def title(self) -> str:
         return self.title_fa if i18n.lang() == "fa" else self.title_en
@@ -67,7 +68,7 @@ class RecordsModel(QAbstractTableModel):
         if role == Qt.DisplayRole:
             return col.text(row)
         if role == Qt.UserRole:
-            value = row.get(col.key)
+            value = row.get(col.sort_by or col.key)
             return (value is None, value if value is not None else 0)
         if role == Qt.ForegroundRole and row.get("_colour"):
             return QColor(row["_colour"])
@@ -94,14 +95,17 @@ class _SortProxy(QSortFilterProxyModel):
 
 
 class RecordsTable(QTableView):
-    def __init__(self, columns: list[Column], parent: QWidget | None = None):
+    def __init__(self, columns: list[Column], parent: QWidget | None = None, *, keep_order: bool = False):
         super().__init__(parent)
         self.model_ = RecordsModel(columns, self)
         self.proxy = _SortProxy(self)
         self.proxy.setSourceModel(self.model_)
         self.setModel(self.proxy)
         self.setSortingEnabled(True)
-        self.horizontalHeader().setSortIndicator(-1, Qt.AscendingOrder)  # the panel's order until a click
+        if keep_order:  # the panel's order (e.g. most urgent first) until the operator clicks a header
+            self.horizontalHeader().setSortIndicator(-1, Qt.AscendingOrder)
+        else:
+            self.sortByColumn(0, Qt.AscendingOrder)  # Qt 6 starts descending
         self.setAlternatingRowColors(True)
         self.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.setEditTriggers(QAbstractItemView.NoEditTriggers)
@@ -110,10 +114,30 @@ class RecordsTable(QTableView):
         self.horizontalHeader().setStretchLastSection(True)
 
     def set_rows(self, rows: list[dict]) -> None:
+        """Replace the rows; the selected row stays selected (matched by its "entity")."""
+        keep = (self.selected_row() or {}).get("entity")
         self.model_.set_rows(rows)
+        if keep is not None:
+            self.select_entity(str(keep))
 
     def row_at(self, view_row: int) -> dict:
         return self.model_.rows[self.proxy.mapToSource(self.proxy.index(view_row, 0)).row()]
+
+    def selected_row(self) -> dict | None:
+        index = self.selectionModel().currentIndex() if self.selectionModel() else None
+        if index is None or not index.isValid() or not self.selectionModel().isRowSelected(index.row()):
+            return None
+        return self.row_at(index.row())
+
+    def select_entity(self, entity: str) -> bool:
+        for i, row in enumerate(self.model_.rows):
+            if str(row.get("entity")) == entity:
+                index = self.proxy.mapFromSource(self.model_.index(i, 0))
+                self.selectionModel().setCurrentIndex(
+                    index, QItemSelectionModel.ClearAndSelect | QItemSelectionModel.Rows
+                )
+                return True
+        return False
 
     def retranslate(self) -> None:
         self.model_.retranslate()

@@ -24,6 +24,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         "scenario": getattr(args, "scenario", None),
         "vehicles": getattr(args, "vehicles", None),
         "seed": getattr(args, "seed", None),
+        "sim_speed": getattr(args, "sim_speed", None),
         "record": getattr(args, "record", None),
     }
     feeds = getattr(args, "feed", None)

@@ -78,6 +78,16 @@ def _add_sim(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, help="simulator seed (same seed, same city day)")
 
 
+def _add_sim_speed(p: argparse.ArgumentParser) -> None:
+    """The embedded simulator's pace (run, snapshot; `simulate` has its own --speed)."""
+    p.add_argument(
+        "--sim-speed",
+        type=float,
+        metavar="X",
+        help="embedded simulator: simulated seconds per real second (default 1; e.g. 60 to see an hour in a minute)",
+    )
+
+
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lang", choices=["fa", "en"], help="interface language (default: fa, from settings)")
     p.add_argument("--operator", help="operator name shown in the status bar")
@@ -142,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seconds", type=seconds_arg, help="stop cleanly after N seconds (exit 0)")
     _add_store_options(run)
     _add_sim(run)
+    _add_sim_speed(run)
     run.add_argument(
         "--feed",
         action="append",
@@ -170,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     snap.add_argument("--large-type", action="store_true", default=None, help="large type for the video wall")
     _add_store_options(snap)
     _add_sim(snap)
+    _add_sim_speed(snap)
 
     sim = sub.add_parser(
         "simulate",

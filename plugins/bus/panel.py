@@ -21,6 +21,7 @@ def _minutes(seconds: float | None) -> float | None:
 
 class BusPanel(DepartmentPanel):
     tile_columns = 6
+    keep_order = True  # most urgent first, as filled
 
     def build(self) -> None:
         self.bars, _ = self.add_bars_table(

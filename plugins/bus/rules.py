@@ -9,8 +9,8 @@ stops, on-time performance per line, on-board Wi-Fi.
   when it falls below a share of the timetabled headway.
 - On time: schedule deviation (AVL `delay`) within [`early_s`, `late_s`].
 
-Publishes, every `publish_every_s` of data time: `transit/adherence` per bus (values delay,
-off_route_m, stopped_s, headway_s, headway_ratio) and `transit/line` per line and for the whole
+Publishes, every `publish_every_s` of data time: `derived/bus/adherence` per bus (values delay,
+off_route_m, stopped_s, headway_s, headway_ratio) and `derived/bus/line` per line and for the whole
 fleet (entity "all": on_time_pct, mean_delay_s, buses, bunched, off_route, wifi_pct).
 """
 
@@ -171,8 +171,8 @@ class BusDesk(Desk):
             self.lines = self._lines(rows)
             lines = [self._line_row(k, v) for k, v in self.lines.items()]
             self._draw_issues(rows)
-        self.dept.publish("transit/adherence", adherence, now)
-        self.dept.publish("transit/line", lines, now)
+        self.emit("adherence", adherence, now, etype="BusAdherence")
+        self.emit("line", lines, now, etype="BusLine")
 
     # -- per bus --------------------------------------------------------------------------------------
     def _track(self, buses: list[Reading]) -> None:

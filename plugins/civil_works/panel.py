@@ -12,6 +12,7 @@ NS = 1_000_000_000
 
 class WorksPanel(DepartmentPanel):
     tile_columns = 6
+    keep_order = True  # most urgent first, as filled
 
     def build(self) -> None:
         self.add_table(

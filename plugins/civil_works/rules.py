@@ -1,7 +1,7 @@
 """Civil works, Qt-free: work sites (planned and emergency), their crews from the service fleet, and
 the road closures they impose, drawn on the map.
 
-Per site the desk publishes `works/status` (WorkStatus) every time the sites are reported: values
+Per site the desk publishes `derived/civil-works/status` (WorkStatus) every time the sites are reported: values
 {waiting_s (an emergency site without its crew on site yet: how long since it was opened; 0 once
 the crew works there), emergency_closure (1 while an emergency site keeps a road fully closed)}.
 Response times (opened → crew on site) feed the mean response KPI.
@@ -74,7 +74,7 @@ class WorksDesk(Desk):
                 if row.stale and self.now - row.reading.t > self.param("forget_after_s", 900.0) * NS:
                     self.sites.forget(row.entity)  # a finished site is no longer reported
             self._draw()
-        self.dept.publish("works/status", rows, now)
+        self.emit("status", rows, now, etype="WorkStatus")
 
     def _status_row(self, r: Reading):
         a = r.attrs

@@ -28,6 +28,7 @@ def _window(text: str) -> str:
 
 class ParksPanel(DepartmentPanel):
     tile_columns = 6
+    keep_order = True  # most urgent first, as filled
 
     def build(self) -> None:
         self.bars, _ = self.add_bars_table(

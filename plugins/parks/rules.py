@@ -1,6 +1,6 @@
 """Parks and green space, Qt-free: irrigation and soil moisture per green space, park facilities.
 
-Per park the desk publishes `parks/status` (ParkStatus) whenever the green spaces report: values
+Per park the desk publishes `derived/parks/status` (ParkStatus) whenever the green spaces report: values
 {watering_in_rain (1 while the controller waters although it rains more than `rain_mm_h` at the
 nearest weather station), leak (1 while water flows although the controller is not watering:
 a burst pipe), facilities_down (facilities out of order: fault, no power, closed)}. Planned
@@ -108,7 +108,7 @@ class ParksDesk(Desk):
                 attrs = {k: r.attrs[k] for k in ("name_fa", "name_en", "district") if k in r.attrs}
                 rows.append((r.entity, dict(st), attrs, r.lat, r.lon))
             self._draw()
-        self.dept.publish("parks/status", rows, now)
+        self.emit("status", rows, now, etype="ParkStatus")
 
     def _draw(self) -> None:
         feats = []

@@ -19,6 +19,7 @@ from .rules import TaxiDesk
 
 class TaxiPanel(DepartmentPanel):
     tile_columns = 6
+    keep_order = True  # most urgent first, as filled
 
     def build(self) -> None:
         self.bars, _ = self.add_bars_table(

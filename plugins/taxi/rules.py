@@ -5,7 +5,7 @@ Every `publish_every_s` of data time the desk counts the live taxis per district
 payment terminal state) and sets them against the dispatch system's demand (`taxi/demand`: people
 waiting, requests per hour, waits). A district is short of taxis when people wait and there are few
 free taxis to take them: `shortage` = people waiting per free taxi there. Published on
-`taxi/district` per district and for the whole city (entity "all").
+`derived/taxi/district` per district and for the whole city (entity "all").
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ class TaxiDesk(Desk):
             self._count()
             rows = [self._row(d, st) for d, st in self.stats.items()]
             self._draw()
-        self.dept.publish("taxi/district", rows, now)
+        self.emit("district", rows, now, etype="TaxiSupply")
 
     def _count(self) -> None:
         live = [r for r in self.taxis.rows() if not r.stale and r.reading.lat is not None]

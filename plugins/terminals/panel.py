@@ -33,6 +33,7 @@ STATUS_LEVEL = {"cancelled": "alarm", "delayed": "warn", "boarding": "ok"}
 
 class TerminalsPanel(DepartmentPanel):
     tile_columns = 6
+    keep_order = True  # most urgent first, as filled
 
     def build(self) -> None:
         self.add_table("departures", "حرکت‌ها", "Departures", BOARD)

@@ -3,7 +3,7 @@ crowding in the halls.
 
 The boards come from the terminals' information system (`transit/service`: one reading per
 service with its scheduled and expected time and state); hall figures from `transit/terminal`.
-Per terminal the desk publishes `transit/board` (TerminalBoard) whenever boards change: values
+Per terminal the desk publishes `derived/terminals/board` (TerminalBoard) whenever boards change: values
 {delayed (services at least `delayed_min` late and still to go), cancelled (on the board),
 on_time_pct (departures of the last and next hour less than `on_time_min` late), max_delay (min)}.
 """
@@ -76,7 +76,7 @@ class TerminalsDesk(Desk):
             self.boards = self._boards()
             rows = [self._row(term, st) for term, st in self.boards.items()]
             self._draw()
-        self.dept.publish("transit/board", rows, now)
+        self.emit("board", rows, now, etype="TerminalBoard")
 
     # -- judgement ------------------------------------------------------------------------------------
     def _boards(self) -> dict[str, dict[str, float]]:

@@ -22,6 +22,7 @@ from .rules import TrafficDesk
 
 class TrafficPanel(DepartmentPanel):
     tile_columns = 6
+    keep_order = True  # most urgent first, as filled
 
     def build(self) -> None:
         self.bars, _ = self.add_bars_table(

@@ -8,8 +8,8 @@ along the roads that feed it. A drop explained by a known work-zone closure is n
 incident. Citizen reports of an accident (categories in `report_categories`) within `report_radius_m`
 of the incident's segments in the last `report_window_s` raise the confidence: 0.5 for a drop alone
 (suspected), +0.2 per report (confirmed from 0.7). The incident clears when every segment is back to
-`recover_ratio` of its speed before. Incidents are published on `incident/accident` (RoadAccident);
-district figures on `traffic/district`; rules.toml judges both.
+`recover_ratio` of its speed before. Incidents are published on `derived/traffic/accident` (RoadAccident);
+district figures on `derived/traffic/district`; rules.toml judges both.
 """
 
 from __future__ import annotations
@@ -196,8 +196,8 @@ class TrafficDesk(Desk):
             districts = [self._district_row(d, v) for d, v in self.district_stats.items()]
             self.incidents = {k: v for k, v in self.incidents.items() if v.status != "cleared"}
             self._draw()
-        self.dept.publish("incident/accident", incidents, now)
-        self.dept.publish("traffic/district", districts, now)
+        self.emit("accident", incidents, now, etype="RoadAccident")
+        self.emit("district", districts, now, etype="TrafficDistrict")
 
     # -- accident detection ---------------------------------------------------------------------------
     def _drop(self, seg: str, now: int) -> tuple[float, float] | None:

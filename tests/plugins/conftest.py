@@ -1,22 +1,24 @@
+"""Fixtures for department plugin tests: a screenless console (tests/plugins/rig.py) per test."""
+
 from __future__ import annotations
 
 import pytest
 
-from tests.gui.conftest import qapp  # noqa: F401  (the one offscreen QApplication of the suite)
-from tests.plugins.rig import Rig
+from tests.plugins.rig import PluginRig
 
 
 @pytest.fixture
 def make_rig(tmp_path):
-    rigs = []
+    rigs: list[PluginRig] = []
 
-    def make(*plugins: str, alarms: bool = True) -> Rig:
-        folder = tmp_path / f"no-rules-{len(rigs)}"
-        folder.mkdir()
-        rig = Rig(plugins, folder, alarms=alarms)
+    def make(*names: str, **alarm_config) -> PluginRig:
+        rig = PluginRig(tmp_path, *names, **alarm_config)
         rigs.append(rig)
         return rig
 
     yield make
     for rig in rigs:
         rig.close()
+
+
+from tests.gui.conftest import qapp  # noqa: E402,F401  (the one offscreen QApplication)

@@ -114,7 +114,7 @@ def test_a_failing_rule_evaluation_is_contained_and_shown_on_its_panel(qapp, mak
     rig = make_rig("traffic", "terminals")
     rig.run("earthquake", 95, vehicles=40)
     traffic = rig.department("traffic")
-    assert traffic.error_count > 5 and "segment model corrupt" in traffic.last_error().message
+    assert traffic.errors > 5 and "segment model corrupt" in traffic.last_error
     assert all(s["errors"] == 0 for s in rig.bus.stats()["subscribers"])  # contained before the bus
     assert "terminals.cancellations" in {a.rule_id for a in rig.activations("terminals")}  # others unaffected
     assert rig.host.records["traffic"].state == "active"

@@ -26,7 +26,7 @@ def test_major_accident_is_detected_confirmed_by_reports_and_fires_one_alarm(mak
     assert attrs["status"] == "confirmed" and "seg-031" in attrs["segments"]
     assert values["reports"] >= 2 and values["confidence"] >= 0.9 and values["drop_pct"] > 80
     # the minor "speed drop" alarm of the same incident is suppressed by design, not shown twice
-    drops = [t for t in rig.engine.journal if t.rule_id == "traffic.speed-drop"]
+    drops = [t for t in rig.transitions if t.rule_id == "traffic.speed-drop"]
     assert drops and all(t.to_state.value in ("suppressed", "normal") for t in drops)
     assert rig.layers.layer("traffic.incidents").get(incident[0]) is not None
     assert len(rig.layers.layer("traffic.slow")) >= 3
@@ -58,11 +58,9 @@ def test_a_drop_at_a_work_zone_is_explained_not_an_accident(make_rig):
         values={},
         attrs={"segment": "seg-031", "closure": "none", "closure_planned": "full", "status": "dispatched"},
     )
-    rig.bus.publish("works/site", site)
+    rig.publish(site)
     for k in range(60):  # 5 minutes at 5 s: 55 km/h, then the closure takes the segment to 5 km/h
-        rig.bus.publish("traffic/segment", _segment("seg-031", 5 * k, 55.0 if k < 30 else 5.0))
-        rig.now = START + int(5 * k * 1e9)
-        rig.settle()
+        rig.publish(_segment("seg-031", 5 * k, 55.0 if k < 30 else 5.0))
     (incident,) = rig.department("traffic").state.snapshot()["incidents"]
     assert incident[2]["status"] == "explained" and incident[1]["confidence"] < 0.5
     assert not rig.activations("traffic")
