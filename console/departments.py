@@ -247,16 +247,15 @@ def load_department_config(path: Path, defaults: dict[str, Any] | None = None) -
     Keys not in `defaults` and values of another type than the default's are errors (ValueError naming
     the file and the key), so a typo in an edited file is caught when the plugin activates.
     """
-    defaults = dict(defaults or {})
+    known = dict(defaults or {})
     if not path.is_file():
-        return defaults
+        return known
     _text, config = _split_rules_file(path)
+    out = dict(known)
     for key, value in config.items():
-        if defaults and key not in defaults:
-            raise ValueError(
-                f"{path}: [{CONFIG_TABLE}] {key} is not a known parameter ({', '.join(defaults)})"
-            )
-        want = defaults.get(key)
+        if known and key not in known:  # without defaults, any parameter is the plugin's to read
+            raise ValueError(f"{path}: [{CONFIG_TABLE}] {key} is not a known parameter ({', '.join(known)})")
+        want = known.get(key)
         if want is not None and not isinstance(value, type(want)):
             if isinstance(want, float) and isinstance(value, int):
                 value = float(value)
@@ -264,8 +263,8 @@ def load_department_config(path: Path, defaults: dict[str, Any] | None = None) -
                 raise ValueError(
                     f"{path}: [{CONFIG_TABLE}] {key} = {value!r} must be a {type(want).__name__}"
                 )
-        defaults[key] = value
-    return defaults
+        out[key] = value
+    return out
 
 
 def load_strings(path: Path) -> dict[str, dict[str, str]]:

@@ -7,9 +7,12 @@ from __future__ import annotations
 def test_earthquake_shortage_near_the_epicentre_and_payment_terminals_offline(make_rig):
     rig = make_rig("taxi")
     seen: dict[str, float] = {}
-    rig.bus.subscribe(
-        "taxi/district", lambda t, items: seen.update({r.entity: r.values.get("shortage", 0) for r in items})
-    )
+
+    def worst(_topic, items):
+        for r in items:
+            seen[r.entity] = max(seen.get(r.entity, 0.0), r.values.get("shortage", 0.0))
+
+    rig.bus.subscribe("derived/taxi/district", worst)
     rig.run("earthquake", 500, vehicles=700)
     fired = {a.alarm_id for a in rig.activations("taxi")}
     assert "taxi.payment:all" in fired
