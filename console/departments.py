@@ -8,6 +8,13 @@ parameters); `Department` wires a plugin's pieces to its Context in one place so
 writes what is its own: strings, rules, map layers, KPIs, and *derived readings* — indicators a
 department computes from the live data (a forecast, a count of stations above a band) published
 on `derived/<plugin>/<what>` so that ordinary alarm rules in rules.toml can judge them.
+
+Two ways to write a department: subclass `Department` and override `update()` (one worker thread
+per department, batches serialised), or give a `Department` a `desk` factory: a `Desk` subclass
+that declares its subscriptions, map layers and KPIs and keeps its own state (each subscription on
+its own worker thread; the desk locks what it shares), and a `panel` ("package.module:Class",
+imported lazily). Either way every bus callback and KPI runs guarded: an exception is counted, kept
+(`errors`, `last_error`, `error_log`), shown on the department's panel and never reaches the bus.
 """
 
 from __future__ import annotations
@@ -240,16 +247,15 @@ def load_department_config(path: Path, defaults: dict[str, Any] | None = None) -
     Keys not in `defaults` and values of another type than the default's are errors (ValueError naming
     the file and the key), so a typo in an edited file is caught when the plugin activates.
     """
-    defaults = dict(defaults or {})
+    known = dict(defaults or {})
     if not path.is_file():
-        return defaults
+        return known
     _text, config = _split_rules_file(path)
+    out = dict(known)
     for key, value in config.items():
-        if defaults and key not in defaults:
-            raise ValueError(
-                f"{path}: [{CONFIG_TABLE}] {key} is not a known parameter ({', '.join(defaults)})"
-            )
-        want = defaults.get(key)
+        if known and key not in known:  # without defaults, any parameter is the plugin's to read
+            raise ValueError(f"{path}: [{CONFIG_TABLE}] {key} is not a known parameter ({', '.join(known)})")
+        want = known.get(key)
         if want is not None and not isinstance(value, type(want)):
             if isinstance(want, float) and isinstance(value, int):
                 value = float(value)
@@ -257,8 +263,8 @@ def load_department_config(path: Path, defaults: dict[str, Any] | None = None) -
                 raise ValueError(
                     f"{path}: [{CONFIG_TABLE}] {key} = {value!r} must be a {type(want).__name__}"
                 )
-        defaults[key] = value
-    return defaults
+        out[key] = value
+    return out
 
 
 def load_strings(path: Path) -> dict[str, dict[str, str]]:
@@ -276,6 +282,146 @@ def load_strings(path: Path) -> dict[str, dict[str, str]]:
     return out
 
 
+@dataclass(frozen=True)
+class Place:
+    """A district as departments show it: id, names, a representative point (its ring's centroid)."""
+
+    id: str
+    name_fa: str
+    name_en: str
+    lat: float
+    lon: float
+
+    def name(self, language: str) -> str:
+        return self.name_fa if language == "fa" else self.name_en
+
+
+class Districts:
+    """The city's districts for department desks: names, centroids, and which district points lie in
+    (vectorised, for thousands of vehicle positions a second)."""
+
+    def __init__(self, city: Any):
+        self.city = city
+        self.places: dict[str, Place] = {}
+        if city is None:
+            return
+        for d in city.districts:
+            lon = sum(p[0] for p in d.ring) / len(d.ring)
+            lat = sum(p[1] for p in d.ring) / len(d.ring)
+            self.places[d.id] = Place(d.id, d.name_fa, d.name_en, lat, lon)
+        self._polys = list(getattr(city, "_polys", []))
+
+    def ids(self) -> list[str]:
+        return list(self.places)
+
+    def locate(self, lat: Any, lon: Any) -> list[str]:
+        """District id of each point ("" outside every district)."""
+        import numpy as np
+        import shapely
+
+        lat, lon = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
+        out = np.full(len(lat), "", dtype=object)
+        for d, poly in zip(self.city.districts if self.city else [], self._polys, strict=False):
+            inside = shapely.contains_xy(poly, lon, lat) & (out == "")
+            out[inside] = d.id
+        return out.tolist()
+
+    def name(self, district: str, language: str) -> str:
+        place = self.places.get(district)
+        return place.name(language) if place else district
+
+
+@dataclass(frozen=True)
+class KpiSpec:
+    """A number for one of the six axes; `fn()` returns None when unknown (never a made-up value)."""
+
+    axis: Axis | str
+    name: str
+    title_fa: str
+    title_en: str
+    fn: Callable[[], float | None]
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class DeptError:
+    """One contained failure of a department's own code (a bus callback, a KPI, the desk)."""
+
+    t: float  # wall clock, s
+    where: str
+    message: str
+
+
+class Desk:
+    """A department's live state and judgement, Qt-free. Subclasses declare what they watch
+    (`subscriptions`), what they draw (`layers`), what they count (`kpis`), and keep their state
+    under `self.lock` (bus callbacks run on worker threads; panels read `snapshot()`-style copies)."""
+
+    def __init__(self, dept: Department):
+        self.dept = dept
+        self.params: dict[str, Any] = dept.config
+        self.lock = threading.RLock()
+        self._due: dict[str, int] = {}
+
+    def subscriptions(self) -> dict[str, Callable[[str, list[Any]], None]]:
+        """topic pattern -> callback(topic, items)."""
+        return {}
+
+    def layers(self) -> list[Any]:
+        """console.maplayers.MapLayer objects this department draws (registered with the plugin)."""
+        return []
+
+    def kpis(self) -> list[KpiSpec]:
+        return []
+
+    def table(self, accept: Callable[[Reading], bool] | None = None) -> LatestTable:
+        return LatestTable(self.dept.service("health"), accept)
+
+    @staticmethod
+    def batch(table: LatestTable | None, topic: str, items: list[Any]) -> tuple[list[Reading], int]:
+        """Keep a bus batch in `table` (when given); return its Readings and their newest time (0: none)."""
+        if table is not None:
+            table.on_readings(topic, items)
+        readings = [r for r in items if isinstance(r, Reading)]
+        return readings, max((r.t for r in readings), default=0)
+
+    def due(self, now: int, key: str = "publish_every_s", default: float = 5.0) -> bool:
+        """True at most once per `params[key]` seconds of data time (derived figures need not follow
+        every 1 Hz position)."""
+        last = self._due.get(key)
+        if last is not None and now - last < self.param(key, default) * NS:
+            return False
+        self._due[key] = now
+        return True
+
+    @staticmethod
+    def layer(key: str, title_fa: str, title_en: str, z: int, *legend: tuple, visible: bool = True) -> Any:
+        """A MapLayer with its legend given as (colour, label_fa, label_en[, symbol]) tuples."""
+        from console.maplayers import LegendItem, MapLayer
+
+        return MapLayer(
+            key, title_fa, title_en, z=z, visible=visible, legend=[LegendItem(*item) for item in legend]
+        )
+
+    def emit(self, what: str, rows: Iterable[tuple], t: int, etype: str = "") -> None:
+        """Publish derived readings on `derived/<plugin>/<what>`: rows of (entity, values, attrs, lat, lon)."""
+        dept = self.dept
+        dept.publish(
+            [dept.derive(what, e, v, t=t, etype=etype, attrs=a, lat=la, lon=lo) for e, v, a, la, lo in rows]
+        )
+
+    def param(self, key: str, default: Any) -> Any:
+        value = self.params.get(key, default)
+        return (
+            type(default)(value)
+            if isinstance(default, int | float) and not isinstance(default, bool)
+            else value
+        )
+
+    def close(self) -> None:
+        """Called when the plugin is deactivated (release what is not registered through ctx)."""
+
+
 @dataclass
 class Department:
     """One plugin's wiring: topics to watch, rules file, strings, KPIs, layers, derived readings, panel.
@@ -291,10 +437,12 @@ class Department:
 
     name: str
     folder: Path
-    topics: tuple[str, ...]
+    topics: tuple[str, ...] = ()
     accept: Callable[[Reading], bool] | None = None
     history: dict[str, float] | None = None  # value key -> seconds kept per entity (LatestTable)
     defaults: dict[str, Any] | None = None  # parameters of the [department] table of rules.toml
+    desk: Callable[[Department], Desk] | None = None  # the department's state and judgement (a Desk)
+    panel: str | Callable[[Department, Any], Any] | None = None  # "package.module:Class" or a factory
 
     worker = True  # subscriptions on bus worker threads (False: inline on the loop thread)
 
@@ -306,6 +454,9 @@ class Department:
         self.config: dict[str, Any] = dict(self.defaults or {})
         self.errors = 0
         self.last_error = ""
+        self.error_log: deque[DeptError] = deque(maxlen=50)
+        self.state: Desk | None = None
+        self.title_fa = self.title_en = self.name
         self._city: Any = None
         self._centres: dict[str, tuple[float, float]] = {}
         self._source = f"plugin.{self.name}"
@@ -314,6 +465,9 @@ class Department:
     # -- wiring --------------------------------------------------------------------------------------
     def activate(self, ctx: Any) -> None:
         self.ctx = ctx
+        self.errors, self.last_error = 0, ""
+        self.error_log.clear()
+        self._read_manifest()
         strings = self.folder / "strings.toml"
         if strings.is_file():
             ctx.add_strings(load_strings(strings))
@@ -324,9 +478,63 @@ class Department:
             self.district_centre(d.id)  # geography work at activation (helper thread), not on a bus tick
         for topic in self.topics:
             ctx.subscribe(topic, self.on_batch, worker=self.worker)
+        if self.desk is not None:
+            self._wire_desk(ctx)
         if rules_file.is_file():
             for rule in load_department_rules(rules_file, self.name, f"plugin:{self.name}"):
                 ctx.add_rule(rule)
+        if self.panel is not None:
+            ctx.add_panel(self._build_panel, self.title_fa, self.title_en)
+
+    def _wire_desk(self, ctx: Any) -> None:
+        self.state = state = self.desk(self)
+        for topic, callback in state.subscriptions().items():
+            ctx.subscribe(topic, self.guard(f"bus {topic}", callback), worker=self.worker)
+        for layer in state.layers():
+            layer.owner = layer.owner or self.name
+            ctx.add_map_layer(layer, layer.title_fa, layer.title_en, key=layer.key)
+        for k in state.kpis():
+            self.add_kpi(k.axis, k.name, k.fn, k.title_fa, k.title_en, k.unit)
+        ctx.on_dispose(state.close)
+
+    def _build_panel(self, parent: Any) -> Any:
+        factory = self.panel
+        if isinstance(factory, str):
+            import importlib
+
+            module, _, cls = factory.partition(":")
+            factory = getattr(importlib.import_module(module), cls)
+        return factory(self, parent)
+
+    def deactivate(self) -> None:
+        """Everything was registered through the Context (the desk closes through on_dispose)."""
+
+    def _read_manifest(self) -> None:
+        from console.plugins import parse_manifest
+
+        path = self.folder / "plugin.toml"
+        if path.is_file():
+            m = parse_manifest(path.read_text(encoding="utf-8"), str(path))
+            self.title_fa, self.title_en = m.title_fa, m.title_en
+
+    def title(self, language: str) -> str:
+        return self.title_fa if language == "fa" else self.title_en
+
+    def guard(self, where: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """`fn` wrapped so that an exception is recorded on this department instead of propagating."""
+
+        def guarded(*args: Any) -> Any:
+            try:
+                result = fn(*args)
+            except Exception as exc:
+                self._failed(where, exc)
+                return None
+            if self.last_error.startswith(where):
+                self.last_error = ""  # it works again
+            return result
+
+        guarded.__name__ = getattr(fn, "__name__", "guarded")
+        return guarded
 
     def on_batch(self, topic: str, items: list[Any]) -> None:
         """The FeedBus callback: keep the latest state, then let the department compute its own."""
@@ -346,6 +554,7 @@ class Department:
     def _failed(self, where: str, exc: Exception) -> None:
         self.errors += 1
         self.last_error = f"{where}: {type(exc).__name__}: {exc}"
+        self.error_log.append(DeptError(time.time(), where, f"{type(exc).__name__}: {exc}"))
         _once.error((self.name, where, type(exc).__name__), "department %s: %s", self.name, self.last_error)
 
     def service(self, name: str) -> Any:

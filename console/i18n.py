@@ -127,13 +127,20 @@ def number(
     if value is None or (isinstance(value, float) and value != value):
         return "—"
     text = f"{value:,.{decimals}f}" if grouping else f"{value:.{decimals}f}"
-    return text.translate(_FA_DIGITS) if (language or lang()) == "fa" else text
+    if text.startswith("-") and not any(c in "123456789" for c in text):
+        text = text[1:]  # "-0.0" is zero
+    if (language or lang()) != "fa":
+        return text
+    text = text.translate(_FA_DIGITS)
+    # a left-to-right mark keeps the minus sign before the digits inside right-to-left text
+    return "\u200e" + text if text.startswith("−") else text
 
 
 def parse_number(text: str) -> float:
     """Accept Persian/Arabic-Indic digits and separators as typed by operators."""
     t = (
         text.strip()
+        .replace("\u200e", "")
         .translate(_TO_ASCII)
         .replace("٬", "")
         .replace(",", "")

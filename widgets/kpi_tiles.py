@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from console import i18n
@@ -48,6 +48,7 @@ class KpiTile(QFrame):
         )
         self.title = QLabel(self)
         self.title.setStyleSheet("color: #b8c4d0;")
+        self.title.setWordWrap(True)
         self.value = QLabel(self)
         self.value.setStyleSheet("font-size: 20pt; font-weight: bold;")
         self.detail = QLabel(self)
@@ -68,7 +69,10 @@ class KpiTile(QFrame):
             self.value.setText("—")
             self.detail.setText(tile.detail or i18n.tr("kpi.no_data"))
         else:
-            unit = f" {tile.unit}" if tile.unit else ""
+            if tile.unit == "%":  # a percent sign, not a unit word: no space, Persian form in Persian
+                unit = "٪" if i18n.lang() == "fa" else "%"
+            else:
+                unit = f" {tile.unit}" if tile.unit else ""
             self.value.setText(f"{i18n.number(tile.value, tile.decimals)}{unit}")
             self.detail.setText(tile.detail)
         self.value.setStyleSheet(
@@ -78,7 +82,11 @@ class KpiTile(QFrame):
 
 
 class KpiStrip(QWidget):
-    """A responsive grid of tiles, updated by key."""
+    """A responsive grid of tiles, updated by key: as many columns as fit (at most `columns`, and
+    never more than two rows), so a panel in a narrow dock never forces the window wider or taller
+    than the screen."""
+
+    MIN_TILE_PX = 150
 
     def __init__(self, columns: int = 4, parent: QWidget | None = None):
         super().__init__(parent)
@@ -87,14 +95,41 @@ class KpiStrip(QWidget):
         self._grid.setContentsMargins(0, 0, 0, 0)
         self._grid.setSpacing(6)
         self._tiles: dict[str, KpiTile] = {}
+        self._order: list[str] = []
+        self._laid = 0
 
     def set_tiles(self, tiles: list[Tile]) -> None:
-        for i, tile in enumerate(tiles):
+        for tile in tiles:
             w = self._tiles.get(tile.key)
             if w is None:
                 w = self._tiles[tile.key] = KpiTile(self)
-                self._grid.addWidget(w, i // self.columns, i % self.columns)
+                self._order.append(tile.key)
+                self._laid = 0
             w.show_tile(tile)
+        self._reflow()
+
+    def _fit(self) -> int:
+        width = self.width() if self.isVisible() else self.MIN_TILE_PX * self.columns
+        fewest = min(self.columns, -(-len(self._order) // 2))  # at most two rows
+        return max(1, fewest, min(self.columns, width // self.MIN_TILE_PX))
+
+    def _reflow(self) -> None:
+        cols = self._fit()
+        if cols == self._laid:
+            return
+        self._laid = cols
+        for key in self._order:
+            self._grid.removeWidget(self._tiles[key])
+        for i, key in enumerate(self._order):
+            self._grid.addWidget(self._tiles[key], i // cols, i % cols)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._reflow()
+
+    def minimumSizeHint(self) -> QSize:
+        fewest = max(1, min(self.columns, -(-len(self._order) // 2)))
+        return QSize(self.MIN_TILE_PX * fewest, super().minimumSizeHint().height())
 
     def tile(self, key: str) -> KpiTile:
         return self._tiles[key]

@@ -95,14 +95,17 @@ class _SortProxy(QSortFilterProxyModel):
 
 
 class RecordsTable(QTableView):
-    def __init__(self, columns: list[Column], parent: QWidget | None = None):
+    def __init__(self, columns: list[Column], parent: QWidget | None = None, *, keep_order: bool = False):
         super().__init__(parent)
         self.model_ = RecordsModel(columns, self)
         self.proxy = _SortProxy(self)
         self.proxy.setSourceModel(self.model_)
         self.setModel(self.proxy)
         self.setSortingEnabled(True)
-        self.sortByColumn(0, Qt.AscendingOrder)  # Qt 6 starts descending
+        if keep_order:  # the panel's order (e.g. most urgent first) until the operator clicks a header
+            self.horizontalHeader().setSortIndicator(-1, Qt.AscendingOrder)
+        else:
+            self.sortByColumn(0, Qt.AscendingOrder)  # Qt 6 starts descending
         self.setAlternatingRowColors(True)
         self.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.setEditTriggers(QAbstractItemView.NoEditTriggers)

@@ -30,6 +30,8 @@ from console.sim import play
 from console.sim.world import SOURCE_BY_ID
 
 START_NS = 1_795_000_000 * 10**9  # console.sim.play's default start (14:36 in Qom)
+START = START_NS
+MOBILITY = ("traffic", "bus", "taxi", "terminals", "civil-works", "parks")
 
 
 class SimClock:
@@ -64,6 +66,7 @@ class PluginRig:
             registry=self.host.rules,
         )
         self.services["alarms"] = self.engine
+        self.layers = self.maplayers
         self._stop_layers = self.maplayers.follow_plugins(self.host.map_layers)
         self.transitions: list[Any] = []
         self.audits: list[Any] = []
@@ -80,10 +83,20 @@ class PluginRig:
             assert rec.state == "active", f"{name}: {rec.state} {rec.error}"
 
     # -- driving -------------------------------------------------------------------------------------
-    def play(self, scenario: str, seconds: float, *, vehicles: int = 4, until=None) -> float:
+    def play(
+        self, scenario: str, seconds: float, *, vehicles: int = 4, until=None, seed: int = 1405
+    ) -> float:
         """Run a scenario; stops early when `until(rig)` becomes true (checked every 10 s). Returns sim s."""
-        self._run = play(scenario, 86_400, vehicles=vehicles, start_ns=START_NS)
+        self._run = play(scenario, 86_400, vehicles=vehicles, start_ns=START_NS, seed=seed)
         return self.play_more(seconds, until=until)
+
+    def run(self, scenario: str, seconds: float, *, vehicles: int = 200, seed: int = 1405) -> float:
+        """`play` for the whole `seconds` (the mobility plugins' tests name their fleet size)."""
+        return self.play(scenario, seconds, vehicles=vehicles, seed=seed)
+
+    @property
+    def now(self) -> int:
+        return self.clock.t
 
     def play_more(self, seconds: float, *, until=None) -> float:
         """Continue the scenario `play` started for `seconds` more."""
@@ -134,7 +147,14 @@ class PluginRig:
         return {t.rule_id for t in self.transitions if t.action == "activate" and t.rule_id in owned}
 
     def department(self, name: str) -> Any:
-        return self.host.records[name].module.plugin.desk
+        """The plugin's Department (`department` of a Desk plugin, `plugin.desk` of a DepartmentPlugin)."""
+        module = self.host.records[name].module
+        return getattr(module, "department", None) or module.plugin.desk
+
+    def activations(self, plugin: str) -> list[Any]:
+        """Alarm transitions into Active of the rules owned by `plugin`, in order."""
+        owned = {r.id for r in self.engine.rules() if r.owner == f"plugin:{plugin}"}
+        return [t for t in self.transitions if t.action == "activate" and t.rule_id in owned]
 
     def layer(self, key: str):
         return self.maplayers.get(key)
