@@ -65,6 +65,10 @@ class Core:
                 city=city_or_none(self.settings.city),
             ),
         )
+        from console.capdrafts import CapDrafts, folder_for
+
+        # public warnings drafted by departments, waiting for a crisis manager (console/capdrafts.py)
+        self.add_service("cap_drafts", CapDrafts(folder_for(self.settings)))
         self._connect_store()  # last: after every service that reads history or alarm/remote
 
     def _build_store(self) -> None:

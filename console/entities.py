@@ -28,7 +28,7 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 
 from console.bus import FeedBus
-from console.catalog import signal_meta
+from console.catalog import DERIVED_PREFIX, signal_meta
 from console.health import FeedHealth, FeedState
 from console.logsetup import LogOnce
 from console.mapstyle import (
@@ -372,7 +372,7 @@ class EntityState:
 
     # -- ingest (bus worker thread) --------------------------------------------------------------------------
     def ingest(self, topic: str, items: list[Any]) -> None:
-        if topic in IGNORED_TOPICS:
+        if topic in IGNORED_TOPICS or topic.startswith(DERIVED_PREFIX):
             return
         kind = KIND_CODE.get(TOPIC_KINDS.get(topic, "other"), OTHER)
         now = self.clock()

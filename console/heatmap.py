@@ -106,6 +106,43 @@ def _png(rgba: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
+def _metric_grid(bbox: tuple[float, float, float, float], size: tuple[int, int]):
+    """Grid axes in degrees (lat rows, lon columns) and in metres of a local projection."""
+    nx, ny = size
+    lat, lon = grid_axes(bbox, nx, ny)
+    proj = LocalProjection((bbox[1] + bbox[3]) / 2, (bbox[0] + bbox[2]) / 2)
+    gx, _ = proj.to_xy(np.full(nx, proj.lat0), lon)
+    _, gy = proj.to_xy(lat, np.full(ny, proj.lon0))
+    return lat, lon, proj, gx, gy
+
+
+def station_rgba(module, proj: LocalProjection, gx, gy, lat, lon, values, metric: str) -> np.ndarray:
+    """RGBA grid of station values interpolated by inverse distance, coloured by `metric`'s bands and
+    faded out with the distance to the nearest station (no colour where nobody measures)."""
+    sx, sy = proj.to_xy(np.asarray(lat, np.float64), np.asarray(lon, np.float64))
+    value, nearest = module.idw(sx, sy, np.asarray(values, np.float64), gx, gy, 2.0)
+    rgb = colour_aqi(value) if metric == "aqi" else colour_bands(value, metric)
+    fade = np.clip((ZERO_ALPHA_M - nearest) / (ZERO_ALPHA_M - FULL_ALPHA_M), 0.0, 1.0)
+    rgba = np.empty((len(gy), len(gx), 4), np.uint8)
+    rgba[..., :3] = rgb
+    rgba[..., 3] = (fade * MAX_ALPHA).astype(np.uint8)
+    return rgba
+
+
+def station_heat(
+    lat, lon, values, bbox: tuple[float, float, float, float], metric: str = "aqi", size=(240, 240), area=None
+) -> np.ndarray | None:
+    """The same overlay as an RGBA array from plain station lists (department panels); None without stations."""
+    if len(values) == 0:
+        return None
+    module, _kernel = kernels.load("heat")
+    glat, glon, proj, gx, gy = _metric_grid(bbox, size)
+    rgba = station_rgba(module, proj, gx, gy, lat, lon, values, metric)
+    if area is not None:
+        rgba[~area_mask(area, glat, glon), 3] = 0
+    return rgba
+
+
 def build_heat(
     state: EntityState,
     bbox: tuple[float, float, float, float],
@@ -118,10 +155,7 @@ def build_heat(
     t0 = time.perf_counter()
     module, kernel = kernels.load("heat")
     nx, ny = size
-    lat, lon = grid_axes(bbox, nx, ny)
-    proj = LocalProjection((bbox[1] + bbox[3]) / 2, (bbox[0] + bbox[2]) / 2)
-    gx, _ = proj.to_xy(np.full(nx, proj.lat0), lon)
-    _, gy = proj.to_xy(lat, np.full(ny, proj.lon0))
+    lat, lon, proj, gx, gy = _metric_grid(bbox, size)
     if metric == "reports":
         snap = state.snapshot(["report"])
         openish = snap["level"] > 0
@@ -143,14 +177,10 @@ def build_heat(
         ok = ~np.isnan(values)
         if not ok.any():
             return None
-        sx, sy = proj.to_xy(snap["lat"][fresh][ok], snap["lon"][fresh][ok])
         values = values[ok]
-        value, nearest = module.idw(sx, sy, values, gx, gy, 2.0)
-        rgb = colour_aqi(value) if metric == "aqi" else colour_bands(value, metric)
-        fade = np.clip((ZERO_ALPHA_M - nearest) / (ZERO_ALPHA_M - FULL_ALPHA_M), 0.0, 1.0)
-        rgba = np.empty((ny, nx, 4), np.uint8)
-        rgba[..., :3] = rgb
-        rgba[..., 3] = (fade * MAX_ALPHA).astype(np.uint8)
+        rgba = station_rgba(
+            module, proj, gx, gy, snap["lat"][fresh][ok], snap["lon"][fresh][ok], values, metric
+        )
         count, vmin, vmax = len(values), float(values.min()), float(values.max())
     if area is not None:
         rgba[~area_mask(area, lat, lon), 3] = 0

@@ -25,8 +25,9 @@ _FA_DIGITS = str.maketrans("0123456789.,-", "۰۱۲۳۴۵۶۷۸۹٫٬−")
 _FA_DIGITS_ONLY = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 _TO_ASCII = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 
-_state = {"lang": "fa"}
+_state = {"lang": "fa", "loaded": False}
 _catalog: dict[str, dict[str, str]] = {}
+_added: set[str] = set()
 _lock = threading.Lock()
 _listeners: list[Callable[[str], None]] = []
 _missing_logged: set[str] = set()
@@ -39,13 +40,15 @@ def catalog_files() -> list:
 
 
 def _load_catalog() -> None:
+    _state["loaded"] = True
     for path in catalog_files():
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         with _lock:
             for key, entry in data.items():
                 if key in _catalog and path.name != "catalog.toml":
                     log.warning("i18n: %s redefines %r", path.name, key)
-                _catalog[key] = {k: str(v) for k, v in entry.items()}
+                if key not in _added:  # a plugin's strings registered before the files were read stay
+                    _catalog[key] = {k: str(v) for k, v in entry.items()}
 
 
 def add_strings(entries: dict[str, dict[str, str]]) -> None:
@@ -53,6 +56,7 @@ def add_strings(entries: dict[str, dict[str, str]]) -> None:
     with _lock:
         for key, entry in entries.items():
             _catalog[key] = dict(entry)
+            _added.add(key)
 
 
 def lang() -> str:
@@ -80,7 +84,7 @@ def on_lang_changed(fn: Callable[[str], None]) -> Callable[[], None]:
 
 def tr(key: str, language: str | None = None, **fmt: object) -> str:
     """The text for `key` in the current language (English, then the key itself, as fallbacks)."""
-    if not _catalog:
+    if not _state["loaded"]:
         _load_catalog()
     language = language or lang()
     entry = _catalog.get(key)
@@ -99,13 +103,13 @@ def tr(key: str, language: str | None = None, **fmt: object) -> str:
 
 
 def has_key(key: str) -> bool:
-    if not _catalog:
+    if not _state["loaded"]:
         _load_catalog()
     return key in _catalog
 
 
 def catalog_keys() -> list[str]:
-    if not _catalog:
+    if not _state["loaded"]:
         _load_catalog()
     return sorted(_catalog)
 
@@ -123,13 +127,20 @@ def number(
     if value is None or (isinstance(value, float) and value != value):
         return "—"
     text = f"{value:,.{decimals}f}" if grouping else f"{value:.{decimals}f}"
-    return text.translate(_FA_DIGITS) if (language or lang()) == "fa" else text
+    if text.startswith("-") and not any(c in "123456789" for c in text):
+        text = text[1:]  # "-0.0" is zero
+    if (language or lang()) != "fa":
+        return text
+    text = text.translate(_FA_DIGITS)
+    # a left-to-right mark keeps the minus sign before the digits inside right-to-left text
+    return "\u200e" + text if text.startswith("−") else text
 
 
 def parse_number(text: str) -> float:
     """Accept Persian/Arabic-Indic digits and separators as typed by operators."""
     t = (
         text.strip()
+        .replace("\u200e", "")
         .translate(_TO_ASCII)
         .replace("٬", "")
         .replace(",", "")

@@ -139,6 +139,9 @@ class Ring:
         self.dropped_late = 0
         self.dropped_budget = 0
         self.gaps = 0
+        # bumped whenever samples already published change (late merge, release): incremental
+        # consumers (console.chart_data) must start over; plain appends never bump it
+        self.rewrites = 0
 
     # -- reading -----------------------------------------------------------------------------------
     @property
@@ -281,6 +284,7 @@ class Ring:
         nt, nv = np.empty(2 * cap, np.int64), np.empty(2 * cap, np.float64)
         nt[: len(mt)] = mt
         nv[: len(mv)] = mv
+        self.rewrites += 1
         self._state = (nt, nv, 0, len(mt), ver + 1)
         self.appended += len(t)
 
@@ -288,6 +292,7 @@ class Ring:
         with self._lock:
             if self._budget is not None:
                 self._budget.give(2 * self.capacity)
+            self.rewrites += 1
             self._state = (np.empty(0, np.int64), np.empty(0, np.float64), 0, 0, self._state[4] + 1)
 
 
@@ -303,6 +308,8 @@ class SignalInfo:
     source: str
     meta: SignalMeta
     ring: Ring = field(repr=False)
+    label_fa: str = ""  # the entity's name for people (from the reading's attrs), if the feed gave one
+    label_en: str = ""
 
     @property
     def version(self) -> int:
@@ -388,6 +395,7 @@ class SeriesStore:
                 etype=first.etype,
                 topic=topic or first.topic,
                 source=first.source,
+                attrs=first.attrs,
             )
             if info is None:
                 continue
@@ -436,6 +444,7 @@ class SeriesStore:
         topic: str,
         source: str,
         meta: SignalMeta | None = None,
+        attrs: dict[str, Any] | None = None,
     ) -> SignalInfo | None:
         with self._lock:
             info = self._signals.get(sig)
@@ -454,7 +463,20 @@ class SeriesStore:
                 budget=self._budget,
                 gap_ns=int(meta.stale_after_s * NS),
             )
-            info = SignalInfo(sig, entity, key, etype or meta.etype, topic, source, meta, ring)
+            attrs = attrs or {}
+            name = str(attrs.get("name") or "")
+            info = SignalInfo(
+                sig,
+                entity,
+                key,
+                etype or meta.etype,
+                topic,
+                source,
+                meta,
+                ring,
+                label_fa=str(attrs.get("name_fa") or name),
+                label_en=str(attrs.get("name_en") or name),
+            )
             self._signals = {**self._signals, sig: info}  # readers keep iterating the old dict
             return info
 
@@ -468,11 +490,12 @@ class SeriesStore:
         source: str = "",
         topic: str = "",
         meta: SignalMeta | None = None,
+        attrs: dict[str, Any] | None = None,
     ) -> int:
         """Direct append (generated test data, replay tools); creates the signal on first use."""
         entity, _, key = signal.rpartition("/")
         info = self._signals.get(signal) or self._register(
-            signal, entity=entity, key=key, etype=etype, topic=topic, source=source, meta=meta
+            signal, entity=entity, key=key, etype=etype, topic=topic, source=source, meta=meta, attrs=attrs
         )
         if info is None:
             return 0

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import QWidget
 
 from console.core import Core
 from widgets.departments import DepartmentTabs
-from widgets.placeholder import PlaceholderWidget
 
 Factory = Callable[[Core, QWidget], QWidget]
 
@@ -45,7 +44,9 @@ def make_banner(core: Core, window: QWidget) -> QWidget:
 
 
 def make_charts(core: Core, parent: QWidget) -> QWidget:
-    return PlaceholderWidget("placeholder.charts", parent)
+    from widgets.chart_panel import make_chart_panel
+
+    return make_chart_panel(core, parent)
 
 
 def make_feeds(core: Core, parent: QWidget) -> QWidget:

@@ -82,8 +82,14 @@ class KpiTile(QFrame):
             self.value.setText("—")
             self.detail.setText(tile.detail or i18n.tr("kpi.no_data"))
         else:
-            unit = f" {tile.unit}" if tile.unit else ""
-            self.value.setText(tile.text or f"{i18n.number(tile.value, tile.decimals)}{unit}")
+            if tile.text:
+                self.value.setText(tile.text)
+            else:
+                if tile.unit == "%":  # a percent sign, not a unit word: no space, Persian form in Persian
+                    unit = "٪" if i18n.lang() == "fa" else "%"
+                else:
+                    unit = f" {tile.unit}" if tile.unit else ""
+                self.value.setText(f"{i18n.number(tile.value, tile.decimals)}{unit}")
             self.detail.setText(tile.detail)
         self.value.setStyleSheet(
             f"font-size: {14 if self.compact else 20}pt; font-weight: bold; color: "
@@ -93,8 +99,9 @@ class KpiTile(QFrame):
 
 
 class KpiStrip(QWidget):
-    """A responsive grid of tiles, updated by key: up to `columns` per row, fewer when the strip is
-    narrow (a tile needs MIN_TILE_PX), so a panel with many tiles still fits a narrow dock."""
+    """A responsive grid of tiles, updated by key: as many columns as fit (at most `columns`, and
+    never more than two rows), so a panel in a narrow dock never forces the window wider or taller
+    than the screen; with more than one row the tiles turn compact (detail in the tooltip)."""
 
     MIN_TILE_PX = 150
 
@@ -106,43 +113,50 @@ class KpiStrip(QWidget):
         self._grid.setSpacing(6)
         self._tiles: dict[str, KpiTile] = {}
         self._order: list[str] = []
-        self._fit = columns
+        self._laid = 0
 
     def set_tiles(self, tiles: list[Tile]) -> None:
-        added = False
         for tile in tiles:
             w = self._tiles.get(tile.key)
             if w is None:
                 w = self._tiles[tile.key] = KpiTile(self)
                 self._order.append(tile.key)
-                added = True
+                self._laid = 0
             w.show_tile(tile)
-        if added:
-            self._relayout()
+        self._reflow()
+
+    def _fit(self) -> int:
+        width = self.width() if self.isVisible() else self.MIN_TILE_PX * self.columns
+        fewest = min(self.columns, -(-len(self._order) // 2))  # at most two rows
+        spacing = self._grid.spacing()
+        fits = (width + spacing) // (self.MIN_TILE_PX + spacing)
+        return max(1, fewest, min(self.columns, fits))
+
+    def _reflow(self) -> None:
+        cols = self._fit()
+        if cols == self._laid:
+            return
+        self._laid = cols
+        for key in self._order:
+            self._grid.removeWidget(self._tiles[key])
+        compact = cols < len(self._order)  # more than one row: keep them small
+        for i, key in enumerate(self._order):
+            self._tiles[key].set_compact(compact)
+            self._grid.addWidget(self._tiles[key], i // cols, i % cols)
+        for c in range(self.columns):
+            self._grid.setColumnStretch(c, 1 if c < cols else 0)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._reflow()
+
+    def showEvent(self, event) -> None:  # a resize while hidden arrives before the widget is visible
+        super().showEvent(event)
+        self._reflow()
+
+    def minimumSizeHint(self) -> QSize:
+        fewest = max(1, min(self.columns, -(-len(self._order) // 2)))
+        return QSize(self.MIN_TILE_PX * fewest, super().minimumSizeHint().height())
 
     def tile(self, key: str) -> KpiTile:
         return self._tiles[key]
-
-    def columns_for(self, width: int) -> int:
-        spacing = self._grid.spacing()
-        return max(1, min(self.columns, (width + spacing) // (self.MIN_TILE_PX + spacing)))
-
-    def _relayout(self) -> None:
-        for key in self._order:
-            self._grid.removeWidget(self._tiles[key])
-        compact = self._fit < len(self._order)  # more than one row: keep them small
-        for i, key in enumerate(self._order):
-            self._tiles[key].set_compact(compact)
-            self._grid.addWidget(self._tiles[key], i // self._fit, i % self._fit)
-        for c in range(self.columns):
-            self._grid.setColumnStretch(c, 1 if c < self._fit else 0)
-
-    def resizeEvent(self, event) -> None:
-        fit = self.columns_for(self.width())
-        if fit != self._fit:
-            self._fit = fit
-            self._relayout()
-        super().resizeEvent(event)
-
-    def minimumSizeHint(self) -> QSize:
-        return QSize(self.MIN_TILE_PX, super().minimumSizeHint().height())

@@ -1,12 +1,13 @@
 """A sortable table over a list of row dicts: the workhorse of department panels.
 
 Columns declare how to render (number with Persian digits, text, local time); sorting uses the raw
-value, so "۱۰" sorts after "۹". Rows are replaced wholesale per refresh. With a `key` (the row field
-that identifies a record, e.g. "entity" or "id"), a refresh keeps what the operator is looking at:
-when the same records come back in the same order only the cells change (selection and scroll stay);
-otherwise the model is reset and the selected record is selected again. A keyed table starts in the
-order the rows are given (the panel's own ranking) until the operator clicks a header.
-`sig_selected(row | None)` tells which record is selected.
+value, so "۱۰" sorts after "۹". Rows are replaced wholesale per refresh. The `key` field (default
+"entity") identifies a record, and a refresh keeps what the operator is looking at: when the same
+records come back in the same order only the cells change (selection and scroll stay); otherwise the
+model is reset and the selected record is selected again. `keep_order=True` keeps the order the rows
+are given (the panel's own ranking, most urgent first) until the operator clicks a header.
+`sig_selected(row | None)` fires only when the selection really changes (a refresh is not a
+selection; a selected record that disappears is announced once as None).
 """
 
 from __future__ import annotations
@@ -15,7 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QItemSelectionModel,
+    QModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
@@ -30,6 +38,7 @@ class Column:
     kind: str = "text"  # text | number | time
     decimals: int = 0
     render: Callable[[Any, dict], str] | None = None
+    sort_by: str = ""  # sort on another key of the row (e.g. an id for natural order of names)
 
     def title(self) -> str:
         return self.title_fa if i18n.lang() == "fa" else self.title_en
@@ -83,7 +92,7 @@ class RecordsModel(QAbstractTableModel):
         if role == Qt.DisplayRole:
             return col.text(row)
         if role == Qt.UserRole:
-            value = row.get(col.key)
+            value = row.get(col.sort_by or col.key)
             return (value is None, value if value is not None else 0)
         if role == Qt.ForegroundRole and row.get("_colour"):
             return QColor(row["_colour"])
@@ -112,7 +121,14 @@ class _SortProxy(QSortFilterProxyModel):
 class RecordsTable(QTableView):
     sig_selected = Signal(object)  # the selected row dict, or None
 
-    def __init__(self, columns: list[Column], parent: QWidget | None = None, *, key: str | None = None):
+    def __init__(
+        self,
+        columns: list[Column],
+        parent: QWidget | None = None,
+        *,
+        key: str = "entity",
+        keep_order: bool = False,
+    ):
         super().__init__(parent)
         self.key = key
         self.model_ = RecordsModel(columns, self)
@@ -120,23 +136,23 @@ class RecordsTable(QTableView):
         self.proxy.setSourceModel(self.model_)
         self.setModel(self.proxy)
         self.setSortingEnabled(True)
+        if keep_order:  # the panel's order (e.g. most urgent first) until the operator clicks a header
+            self.horizontalHeader().setSortIndicator(-1, Qt.AscendingOrder)
+        else:
+            self.sortByColumn(0, Qt.AscendingOrder)  # Qt 6 starts descending
         self.setAlternatingRowColors(True)
         self.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SingleSelection)
         self.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.verticalHeader().hide()
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.horizontalHeader().setStretchLastSection(True)
-        if key is not None:
-            self.sortByColumn(-1, Qt.AscendingOrder)  # the given order until the operator sorts
-        self.setSelectionMode(QAbstractItemView.SingleSelection)
         self.selectionModel().currentRowChanged.connect(self._on_current_changed)
         self._selected_key: object = None
         self._quiet = False
 
     def set_rows(self, rows: list[dict]) -> None:
-        if self.key is None:
-            self.model_.set_rows(rows)
-            return
+        """Replace the rows, keeping the selected record (by `key`) and, for the same records, the scroll."""
         keep, scroll = self._selected_key, self.verticalScrollBar().value()
         self._quiet = True  # a refresh is not a selection: only a lost record is announced
         try:
@@ -149,35 +165,34 @@ class RecordsTable(QTableView):
         if keep is not None and self._selected_key is None:
             self.sig_selected.emit(None)
 
+    def row_at(self, view_row: int) -> dict:
+        return self.model_.rows[self.proxy.mapToSource(self.proxy.index(view_row, 0)).row()]
+
+    def selected_row(self) -> dict | None:
+        index = self.selectionModel().currentIndex() if self.selectionModel() else None
+        if index is None or not index.isValid() or not self.selectionModel().isRowSelected(index.row()):
+            return None
+        return self.row_at(index.row())
+
     def select_key(self, value: object) -> bool:
         """Select the record whose key field equals `value`; False when it is not in the table."""
         for i, row in enumerate(self.model_.rows):
-            if self.key is not None and row.get(self.key) == value:
+            if row.get(self.key) == value:
                 index = self.proxy.mapFromSource(self.model_.index(i, 0))
                 self.selectionModel().setCurrentIndex(
-                    index,
-                    self.selectionModel().SelectionFlag.ClearAndSelect
-                    | self.selectionModel().SelectionFlag.Rows,
+                    index, QItemSelectionModel.ClearAndSelect | QItemSelectionModel.Rows
                 )
                 return True
         return False
 
-    def selected_row(self) -> dict | None:
-        index = self.selectionModel().currentIndex()
-        return self.row_at(index.row()) if index.isValid() else None
+    def select_entity(self, entity: str) -> bool:
+        return self.select_key(entity)
 
     def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         row = self.row_at(current.row()) if current.isValid() else None
-        if self._quiet:
-            if row is not None and self.key is not None:
-                self._selected_key = row.get(self.key)
-            return
-        if self.key is not None:
-            self._selected_key = row.get(self.key) if row is not None else None
-        self.sig_selected.emit(row)
-
-    def row_at(self, view_row: int) -> dict:
-        return self.model_.rows[self.proxy.mapToSource(self.proxy.index(view_row, 0)).row()]
+        self._selected_key = row.get(self.key) if row is not None else None
+        if not self._quiet:
+            self.sig_selected.emit(row)
 
     def retranslate(self) -> None:
         self.model_.retranslate()

@@ -27,6 +27,12 @@ def _view_window(window, args):
     return window
 
 
+def _view_charts(window, args):
+    from widgets.chart_panel import snapshot_view
+
+    return snapshot_view(window, args)
+
+
 def _view_login(window, args):
     from widgets.login import LoginDialog
 
@@ -125,6 +131,7 @@ VIEWS: dict[str, Callable] = {
     "plugin:": _view_plugin,
     "login": _view_login,
     "handover": _view_handover,
+    "charts": _view_charts,
 }
 
 

@@ -32,6 +32,22 @@ def seconds_arg(text: str) -> float:
     return v
 
 
+def points_arg(text: str) -> int:
+    try:
+        v = int(float(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"points must be a number like 1e7, not {text!r}") from None
+    if not (2 <= v <= 200_000_000):
+        raise argparse.ArgumentTypeError(f"points {text} out of range (2 .. 2e8)")
+    return v
+
+
+def charts_arg(text: str) -> int:
+    if not text.strip().isdigit() or not (1 <= int(text) <= 48):
+        raise argparse.ArgumentTypeError(f"charts must be a whole number from 1 to 48, not {text!r}")
+    return int(text)
+
+
 def scenario_arg(text: str) -> str:
     from console.paths import resource
 
@@ -91,11 +107,12 @@ def speed_arg(text: str) -> float:
 
 
 def _add_sim_speed(p: argparse.ArgumentParser) -> None:
-    """The embedded simulator's pace (run, snapshot): e.g. 20 plays five minutes of a scenario in 15 s."""
+    """The embedded simulator's pace (run, snapshot; `simulate` has its own --speed)."""
     p.add_argument(
         "--sim-speed",
         type=speed_arg,
-        help="embedded simulator: simulated seconds per real second (default 1, from settings)",
+        metavar="X",
+        help="embedded simulator: simulated seconds per real second (default 1; e.g. 60 to see an hour in a minute)",
     )
 
 
@@ -188,7 +205,14 @@ def build_parser() -> argparse.ArgumentParser:
     snap.add_argument(
         "--seconds", type=seconds_arg, default=2.0, help="run this long before the shot (default 2)"
     )
-    snap.add_argument("--view", default="window", help="what to capture: window (default)")
+    snap.add_argument("--view", default="window", help="what to capture: window (default), charts")
+    snap.add_argument(
+        "--points",
+        type=points_arg,
+        help="charts view: draw GENERATED test data (labelled so on the image), N points in the first "
+        "series, up to 1e6 in the others",
+    )
+    snap.add_argument("--charts", type=charts_arg, help="charts view: number of charts in the grid (1..48)")
     snap.add_argument("--large-type", action="store_true", default=None, help="large type for the video wall")
     _add_store_options(snap)
     _add_sim(snap)

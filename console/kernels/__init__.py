@@ -6,7 +6,8 @@
 The public API below dispatches to whichever implementation loaded (`IMPLEMENTATION`):
 
 Decimation for charts (sorted int64 indices into `y`, `x` optional and sorted, NaN ignored):
-`minmax(x, y, n_out)`, `m4(x, y, n_out)`, `minmax_lttb(x, y, n_out, ratio=4)`, `lttb(x, y, n_out)`.
+`minmax(x, y, n_out)`, `m4(x, y, n_out)`, `minmax_lttb(x, y, n_out, ratio=4)`, `lttb(x, y, n_out)`,
+and `bin_minmax(y, starts, ends)` over caller-chosen bins (pixel-aligned chart bins).
 
 Rolling statistics for the alarm engine (float64 arrays as long as `y`; a window is a sample count,
 or a duration in the units of `t` when `t` is given; non-finite samples are skipped):
@@ -21,6 +22,10 @@ import os
 from types import ModuleType
 
 log = logging.getLogger(__name__)
+
+# OpenMP threads sleep as soon as a kernel is done instead of spinning for a while: on a
+# two-core console a spinning worker steals the CPU the Qt thread and the feed workers need next.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def pure_python_forced() -> bool:
@@ -46,6 +51,7 @@ minmax = _decimate.minmax
 m4 = _decimate.m4
 lttb = _decimate.lttb
 minmax_lttb = _decimate.minmax_lttb
+bin_minmax = _decimate.bin_minmax
 
 rolling_mean = _rolling.rolling_mean
 rolling_std = _rolling.rolling_std
@@ -56,6 +62,7 @@ anomalies = _rolling.anomalies
 __all__ = [
     "IMPLEMENTATION",
     "anomalies",
+    "bin_minmax",
     "ewma",
     "load",
     "lttb",

@@ -63,9 +63,10 @@ cdef void _index_bins(const double *y, Py_ssize_t n, Py_ssize_t nb, int64_t *out
                       int nt) noexcept nogil:
     """MinMax (per_bin=2) or M4 (per_bin=4) over tsdownsample's index bins, written straight to out."""
     cdef double block = <double>(n - 1) / <double>nb
-    cdef Py_ssize_t i
+    cdef Py_ssize_t i, chunk = max(1, nb // (8 * nt))
     cdef int64_t s, e
-    for i in prange(nb, num_threads=nt, schedule="static"):
+    # dynamic chunks: a thread preempted by a neighbour on a shared machine delays one chunk, not half
+    for i in prange(nb, num_threads=nt, schedule="dynamic", chunksize=chunk):
         s = 0 if i == 0 else <int64_t>(block * <double>i) + 1
         e = <int64_t>(block * <double>(i + 1)) + 1
         if per_bin == 2:
@@ -78,8 +79,8 @@ cdef void _index_bins(const double *y, Py_ssize_t n, Py_ssize_t nb, int64_t *out
 
 cdef void _value_bins(const double *y, const int64_t *starts, const int64_t *ends, Py_ssize_t nb,
                       int64_t *lo, int64_t *hi, int nt) noexcept nogil:
-    cdef Py_ssize_t k
-    for k in prange(nb, num_threads=nt, schedule="dynamic", chunksize=16):
+    cdef Py_ssize_t k, chunk = max(1, nb // (8 * nt))
+    for k in prange(nb, num_threads=nt, schedule="dynamic", chunksize=chunk):
         _bin(y, starts[k], ends[k], &lo[k], &hi[k])
 
 
@@ -114,6 +115,25 @@ def _binned(x, y, n_out, threads, int per_bin):
     return prep.assemble_bins(starts, ends, [starts, lo, hi, ends - 1], 4)
 
 
+def bin_minmax(y, starts, ends, *, threads=None):
+    y = prep.as_y(y)
+    starts, ends = prep.as_bins(starts, ends, len(y))
+    cdef Py_ssize_t nb = len(starts)
+    lo = np.empty(nb, dtype=np.int64)
+    hi = np.empty(nb, dtype=np.int64)
+    if nb == 0:
+        return lo, hi
+    cdef int nt = prep.thread_count(int(ends[nb - 1] - starts[0]), threads)
+    cdef const double[::1] yv = y
+    cdef const int64_t[::1] sv = starts
+    cdef const int64_t[::1] ev = ends
+    cdef int64_t[::1] lv = lo
+    cdef int64_t[::1] hv = hi
+    with nogil:
+        _value_bins(&yv[0], &sv[0], &ev[0], nb, &lv[0], &hv[0], nt)
+    return lo, hi
+
+
 def minmax(x, y, n_out, *, threads=None):
     return _binned(x, y, n_out, threads, 2)
 
@@ -131,30 +151,37 @@ cdef inline double _bucket_mean(const double *y, Py_ssize_t s, Py_ssize_t e) noe
     return total / <double>cnt
 
 
+cdef inline void _buckets(double every, Py_ssize_t i, Py_ssize_t n, Py_ssize_t *offs, Py_ssize_t *upto,
+                          Py_ssize_t *avg_end) noexcept nogil:
+    """LTTB bucket i is [offs, upto); the next bucket, whose mean is the third vertex, [upto, avg_end)."""
+    upto[0] = <Py_ssize_t>(every * <double>(i + 1)) + 1
+    avg_end[0] = min(<Py_ssize_t>(every * <double>(i + 2)) + 1, n)
+    offs[0] = <Py_ssize_t>(every * <double>i) + 1
+
+
+cdef inline void _vertices(const double *y, Py_ssize_t a, Py_ssize_t upto, Py_ssize_t avg_end, double *ay,
+                           double *avg_y) noexcept nogil:
+    """y of the chosen point a and the mean of the next bucket; a NaN one borrows the other."""
+    avg_y[0] = _bucket_mean(y, upto, avg_end)
+    ay[0] = y[a]
+    if avg_y[0] != avg_y[0]:
+        avg_y[0] = ay[0]
+    if ay[0] != ay[0]:
+        ay[0] = avg_y[0]
+
+
 cdef void _lttb_index(const double *y, Py_ssize_t n, Py_ssize_t n_out, int64_t *out) noexcept nogil:
     cdef double every = <double>(n - 2) / <double>(n_out - 2)
-    cdef Py_ssize_t i, a = 0, avg_start, avg_end, offs, upto
-    cdef double avg_y, avg_x, ay, ax, d1, d2
+    cdef Py_ssize_t i, a = 0, avg_end, offs, upto
+    cdef double avg_y, ay, ax, d1
     cdef rasad_idx j
     out[0] = 0
     for i in range(n_out - 2):
-        avg_start = <Py_ssize_t>(every * <double>(i + 1)) + 1
-        avg_end = <Py_ssize_t>(every * <double>(i + 2)) + 1
-        if avg_end > n:
-            avg_end = n
-        offs = <Py_ssize_t>(every * <double>i) + 1
-        upto = avg_start
-        avg_y = _bucket_mean(y, avg_start, avg_end)
-        ay = y[a]
-        if avg_y != avg_y:
-            avg_y = ay
-        if ay != ay:
-            ay = avg_y
-        avg_x = <double>(avg_start + avg_end - 1) / 2.0
+        _buckets(every, i, n, &offs, &upto, &avg_end)
+        _vertices(y, a, upto, avg_end, &ay, &avg_y)
         ax = <double>a
-        d1 = ax - avg_x
-        d2 = avg_y - ay
-        j = rasad_lttb_pick(y + offs, upto - offs, d1, d2, d1 * ay, ax - <double>offs)
+        d1 = ax - <double>(upto + avg_end - 1) / 2.0
+        j = rasad_lttb_pick(y + offs, upto - offs, d1, avg_y - ay, d1 * ay, ax - <double>offs)
         a = offs + (j if j >= 0 else 0)
         out[i + 1] = a
     out[n_out - 1] = n - 1
@@ -163,27 +190,16 @@ cdef void _lttb_index(const double *y, Py_ssize_t n, Py_ssize_t n_out, int64_t *
 cdef void _lttb_x(const double *y, const xnum *x, Py_ssize_t n, Py_ssize_t n_out, int64_t *out,
                   double *buf) noexcept nogil:
     cdef double every = <double>(n - 2) / <double>(n_out - 2)
-    cdef Py_ssize_t i, k, a = 0, avg_start, avg_end, offs, upto
-    cdef double avg_y, avg_x, ay, ax, d1, d2
+    cdef Py_ssize_t i, k, a = 0, avg_end, offs, upto
+    cdef double avg_y, ay, ax, d1, d2
     cdef xnum x0 = x[0]
     cdef rasad_idx j
     out[0] = 0
     for i in range(n_out - 2):
-        avg_start = <Py_ssize_t>(every * <double>(i + 1)) + 1
-        avg_end = <Py_ssize_t>(every * <double>(i + 2)) + 1
-        if avg_end > n:
-            avg_end = n
-        offs = <Py_ssize_t>(every * <double>i) + 1
-        upto = avg_start
-        avg_y = _bucket_mean(y, avg_start, avg_end)
-        ay = y[a]
-        if avg_y != avg_y:
-            avg_y = ay
-        if ay != ay:
-            ay = avg_y
-        avg_x = (<double>(x[avg_end - 1] - x0) + <double>(x[avg_start] - x0)) / 2.0
+        _buckets(every, i, n, &offs, &upto, &avg_end)
+        _vertices(y, a, upto, avg_end, &ay, &avg_y)
         ax = <double>(x[a] - x0)
-        d1 = ax - avg_x
+        d1 = ax - (<double>(x[avg_end - 1] - x0) + <double>(x[upto] - x0)) / 2.0
         d2 = avg_y - ay
         for k in range(offs, upto):
             buf[k - offs] = <double>(x[k] - x0)
@@ -232,6 +248,35 @@ def lttb(x, y, n_out, *, threads=None):
 
 
 def minmax_lttb(x, y, n_out, ratio=4, *, threads=None):
-    return prep.minmax_lttb(
-        x, y, n_out, ratio, minmax=lambda xx, yy, k: minmax(xx, yy, k, threads=threads), lttb=_lttb
-    )
+    if x is not None:
+        return prep.minmax_lttb(
+            x, y, n_out, ratio, minmax=lambda xx, yy, k: minmax(xx, yy, k, threads=threads), lttb=_lttb
+        )
+    # without x, the whole MinMax stage runs in C into one index array (no Python in between)
+    y = prep.as_y(y)
+    n_out = prep.check_n_out(n_out, minimum=3)
+    ratio = prep.check_ratio(ratio)
+    cdef Py_ssize_t n = len(y)
+    if n // n_out <= ratio:
+        return _lttb(None, y, n_out)
+    cdef Py_ssize_t inner = n_out * ratio // 2 * 2, m = n - 2, k
+    if inner >= m:
+        idx = np.arange(n, dtype=np.int64)
+    else:
+        idx = np.empty(inner + 2, dtype=np.int64)
+        ov = idx
+        yv = y
+        nt = prep.thread_count(m, threads)
+        _minmax_inner(yv, ov, m, inner, nt)
+    return idx[_lttb(idx, y[idx], n_out)]
+
+
+cdef void _minmax_inner(const double[::1] yv, int64_t[::1] ov, Py_ssize_t m, Py_ssize_t inner, int nt):
+    """MinMax of y[1:n-1] into ov[1:-1] (as indices into y), with ov[0] = 0 and ov[-1] = n - 1."""
+    cdef Py_ssize_t k
+    with nogil:
+        _index_bins(&yv[1], m, inner // 2, &ov[1], 2, nt)
+        for k in range(1, inner + 1):
+            ov[k] += 1
+        ov[0] = 0
+        ov[inner + 1] = m + 1

@@ -284,6 +284,14 @@ RASAD_AVX2 static rasad_idx rasad_lttb_merge(__m256d best, __m256d at, double sb
     return where;
 }
 
+/* Per lane: keep the larger |area| and its index (strict >: the first of equal areas stays). */
+RASAD_AVX2 static inline void rasad_lane_keep(__m256d area, __m256d index, __m256d *best, __m256d *at)
+{
+    __m256d gt = _mm256_cmp_pd(area, *best, _CMP_GT_OQ);
+    *best = _mm256_blendv_pd(*best, area, gt);
+    *at = _mm256_blendv_pd(*at, index, gt);
+}
+
 RASAD_AVX2 static rasad_idx rasad_lttb_pick_avx2(const double *y, rasad_idx n, double d1, double d2,
                                                   double offset, double ax0)
 {
@@ -296,25 +304,14 @@ RASAD_AVX2 static rasad_idx rasad_lttb_pick_avx2(const double *y, rasad_idx n, d
     for (; j + 4 <= n; j += 4) {
         __m256d v = _mm256_loadu_pd(y + j);
         __m256d area = _mm256_sub_pd(_mm256_sub_pd(_mm256_mul_pd(vd1, v), _mm256_mul_pd(vax, vd2)), voff);
-        area = _mm256_andnot_pd(sign, area);
-        __m256d gt = _mm256_cmp_pd(area, best, _CMP_GT_OQ);
-        best = _mm256_blendv_pd(best, area, gt);
-        at = _mm256_blendv_pd(at, vj, gt);
+        rasad_lane_keep(_mm256_andnot_pd(sign, area), vj, &best, &at);
         vax = _mm256_sub_pd(vax, four);
         vj = _mm256_add_pd(vj, four);
     }
-    double sbest = -1.0;
-    rasad_idx sat = -1;
-    double ax = ax0 - (double)j;
-    for (; j < n; j++) {
-        double area = fabs(d1 * y[j] - ax * d2 - offset);
-        ax -= 1.0;
-        if (area > sbest) {
-            sbest = area;
-            sat = j;
-        }
-    }
-    return rasad_lttb_merge(best, at, sbest, sat);
+    /* the last < 4 samples: the scalar scan, then merged with the lanes */
+    rasad_idx sat = rasad_lttb_pick_scalar(y + j, n - j, d1, d2, offset, ax0 - (double)j);
+    double sbest = sat < 0 ? -1.0 : fabs(d1 * y[j + sat] - (ax0 - (double)(j + sat)) * d2 - offset);
+    return rasad_lttb_merge(best, at, sbest, sat < 0 ? -1 : j + sat);
 }
 
 RASAD_AVX2 static rasad_idx rasad_lttb_pick_x_avx2(const double *y, const double *x, rasad_idx n, double d1,
@@ -328,22 +325,12 @@ RASAD_AVX2 static rasad_idx rasad_lttb_pick_x_avx2(const double *y, const double
     for (; j + 4 <= n; j += 4) {
         __m256d v = _mm256_loadu_pd(y + j), w = _mm256_loadu_pd(x + j);
         __m256d area = _mm256_sub_pd(_mm256_add_pd(_mm256_mul_pd(vd1, v), _mm256_mul_pd(vd2, w)), voff);
-        area = _mm256_andnot_pd(sign, area);
-        __m256d gt = _mm256_cmp_pd(area, best, _CMP_GT_OQ);
-        best = _mm256_blendv_pd(best, area, gt);
-        at = _mm256_blendv_pd(at, vj, gt);
+        rasad_lane_keep(_mm256_andnot_pd(sign, area), vj, &best, &at);
         vj = _mm256_add_pd(vj, four);
     }
-    double sbest = -1.0;
-    rasad_idx sat = -1;
-    for (; j < n; j++) {
-        double area = fabs(d1 * y[j] + d2 * x[j] - offset);
-        if (area > sbest) {
-            sbest = area;
-            sat = j;
-        }
-    }
-    return rasad_lttb_merge(best, at, sbest, sat);
+    rasad_idx sat = rasad_lttb_pick_x_scalar(y + j, x + j, n - j, d1, d2, offset);
+    double sbest = sat < 0 ? -1.0 : fabs(d1 * y[j + sat] + d2 * x[j + sat] - offset);
+    return rasad_lttb_merge(best, at, sbest, sat < 0 ? -1 : j + sat);
 }
 
 /* Sum and count of the non-NaN values of y[0:n]. */
@@ -390,26 +377,16 @@ static int rasad_have_avx2(void) { return 0; }
 
 static double rasad_nansum_scalar(const double *y, rasad_idx n, rasad_idx *count)
 {
-    double s0 = 0.0, s1 = 0.0;
-    rasad_idx c = 0, i = 0;
-    for (; i + 2 <= n; i += 2) {
+    double sum = 0.0; /* left to right, like a plain fold */
+    rasad_idx c = 0;
+    for (rasad_idx i = 0; i < n; i++) {
         if (y[i] == y[i]) {
-            s0 += y[i];
-            c++;
-        }
-        if (y[i + 1] == y[i + 1]) {
-            s1 += y[i + 1];
-            c++;
-        }
-    }
-    for (; i < n; i++) {
-        if (y[i] == y[i]) {
-            s0 += y[i];
+            sum += y[i];
             c++;
         }
     }
     *count = c;
-    return s0 + s1;
+    return sum;
 }
 
 /* --------------------------------------------------------------------------- public dispatchers */
@@ -430,10 +407,13 @@ static void rasad_argminmax(const double *y, rasad_idx n, rasad_idx *imin, rasad
     rasad_argminmax_scalar(y, n, imin, imax);
 }
 
+/* Below this many samples the vector set-up and lane merge cost more than they save. */
+#define RASAD_SHORT 16
+
 static rasad_idx rasad_lttb_pick(const double *y, rasad_idx n, double d1, double d2, double offset, double ax0)
 {
 #if RASAD_X86
-    if (rasad_use_avx2())
+    if (n >= RASAD_SHORT && rasad_use_avx2())
         return rasad_lttb_pick_avx2(y, n, d1, d2, offset, ax0);
 #endif
     return rasad_lttb_pick_scalar(y, n, d1, d2, offset, ax0);
@@ -443,7 +423,7 @@ static rasad_idx rasad_lttb_pick_x(const double *y, const double *x, rasad_idx n
                                    double offset)
 {
 #if RASAD_X86
-    if (rasad_use_avx2())
+    if (n >= RASAD_SHORT && rasad_use_avx2())
         return rasad_lttb_pick_x_avx2(y, x, n, d1, d2, offset);
 #endif
     return rasad_lttb_pick_x_scalar(y, x, n, d1, d2, offset);
@@ -452,7 +432,7 @@ static rasad_idx rasad_lttb_pick_x(const double *y, const double *x, rasad_idx n
 static double rasad_nansum(const double *y, rasad_idx n, rasad_idx *count)
 {
 #if RASAD_X86
-    if (rasad_use_avx2())
+    if (n >= RASAD_SHORT && rasad_use_avx2())
         return rasad_nansum_avx2(y, n, count);
 #endif
     return rasad_nansum_scalar(y, n, count);

@@ -12,6 +12,8 @@ Algorithms (the same as tsdownsample's, so results can be checked against it):
 - `m4`: per bin first, argmin, argmax, last; n_out/4 bins.
 - `lttb`: Largest-Triangle-Three-Buckets; always keeps the first and last point.
 - `minmax_lttb`: MinMax down to n_out*ratio points, then LTTB (MinMaxLTTB, arXiv:2305.00332).
+- `bin_minmax(y, starts, ends)`: the MinMax scan over caller-chosen bins (charts use pixel-aligned
+  time bins, so a live chart only rescans the bins that received new samples).
 """
 
 from __future__ import annotations
@@ -27,62 +29,65 @@ _CHUNK = 1 << 22
 
 
 def _bin_argminmax(y: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """First NaN-ignoring argmin/argmax of each non-empty bin [starts_i, ends_i); all-NaN -> start."""
+    """First NaN-ignoring argmin/argmax of each non-empty bin [starts_i, ends_i); all-NaN -> start.
+    Bins may leave gaps between them; they are processed in groups of about _CHUNK samples."""
     imin = starts.copy()
     imax = starts.copy()
     nb = len(starts)
     b = 0
     while b < nb:
-        # a group of whole bins spanning about _CHUNK samples (at least one bin)
-        e = int(np.searchsorted(ends, starts[b] + _CHUNK, side="right"))
-        e = max(e, b + 1)
-        lo, hi = int(starts[b]), int(ends[e - 1])
-        seg = y[lo:hi]
-        offs = starts[b:e] - lo
-        lens = ends[b:e] - starts[b:e]
+        lens_all = ends[b:] - starts[b:]
+        e = b + max(1, int(np.searchsorted(np.cumsum(lens_all), _CHUNK, side="right")))
+        s_, e_ = starts[b:e], ends[b:e]
+        lens = e_ - s_
+        offs = np.concatenate([[0], np.cumsum(lens)[:-1]])  # each bin's start in the packed samples
+        pos = np.repeat(s_ - offs, lens) + np.arange(int(lens.sum()))
+        packed = y[pos]
         for fn, out in ((np.fmin, imin), (np.fmax, imax)):
-            ext = fn.reduceat(seg, offs)
-            hits = np.flatnonzero(seg == np.repeat(ext, lens))  # NaN extremes (all-NaN bins) never hit
+            ext = fn.reduceat(packed, offs)
+            hits = np.flatnonzero(packed == np.repeat(ext, lens))  # NaN extremes (all-NaN bins) never hit
             if len(hits):
                 cand = hits[np.minimum(np.searchsorted(hits, offs), len(hits) - 1)]
                 found = (cand >= offs) & (cand < offs + lens)
-                out[b:e] = np.where(found, cand + lo, starts[b:e])
+                out[b:e] = np.where(found, pos[np.minimum(cand, len(pos) - 1)], s_)
         b = e
     return imin, imax
 
 
-def minmax(x: Any, y: Any, n_out: int, *, threads: int | None = None) -> np.ndarray:
+def bin_minmax(
+    y: Any, starts: Any, ends: Any, *, threads: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per given bin [starts_i, ends_i): (first argmin, first argmax) in index order (lo <= hi)."""
+    y = prep.as_y(y)
+    starts, ends = prep.as_bins(starts, ends, len(y))
+    if not len(starts):
+        return starts.copy(), starts.copy()
+    return prep.sorted_pair(*_bin_argminmax(y, starts, ends))
+
+
+def _binned(x: Any, y: Any, n_out: int, per_bin: int) -> np.ndarray:
+    """MinMax (per_bin=2: argmin, argmax) or M4 (per_bin=4: first, argmin, argmax, last) per bin."""
     y = prep.as_y(y)
     x = prep.as_x(x, len(y))
-    n_out = prep.check_n_out(n_out, multiple=2, minimum=2)
+    n_out = prep.check_n_out(n_out, multiple=per_bin, minimum=per_bin)
     n = len(y)
     if n_out >= n:
         return np.arange(n, dtype=np.int64)
-    nb = n_out // 2
-    if x is None:
-        starts, ends = prep.index_bins(n, nb)
-        lo, hi = prep.sorted_pair(*_bin_argminmax(y, starts, ends))
-        return np.stack([lo, hi], axis=1).ravel()
-    starts, ends = prep.x_bins(x, nb)
+    nb = n_out // per_bin
+    starts, ends = prep.index_bins(n, nb) if x is None else prep.x_bins(x, nb)
     lo, hi = prep.sorted_pair(*_bin_argminmax(y, starts, ends))
-    return prep.assemble_bins(starts, ends, [lo, hi], 2)
+    columns = [lo, hi] if per_bin == 2 else [starts, lo, hi, ends - 1]
+    if x is None:
+        return np.stack(columns, axis=1).ravel()
+    return prep.assemble_bins(starts, ends, columns, per_bin)
+
+
+def minmax(x: Any, y: Any, n_out: int, *, threads: int | None = None) -> np.ndarray:
+    return _binned(x, y, n_out, 2)
 
 
 def m4(x: Any, y: Any, n_out: int, *, threads: int | None = None) -> np.ndarray:
-    y = prep.as_y(y)
-    x = prep.as_x(x, len(y))
-    n_out = prep.check_n_out(n_out, multiple=4, minimum=4)
-    n = len(y)
-    if n_out >= n:
-        return np.arange(n, dtype=np.int64)
-    nb = n_out // 4
-    if x is None:
-        starts, ends = prep.index_bins(n, nb)
-        lo, hi = prep.sorted_pair(*_bin_argminmax(y, starts, ends))
-        return np.stack([starts, lo, hi, ends - 1], axis=1).ravel()
-    starts, ends = prep.x_bins(x, nb)
-    lo, hi = prep.sorted_pair(*_bin_argminmax(y, starts, ends))
-    return prep.assemble_bins(starts, ends, [starts, lo, hi, ends - 1], 4)
+    return _binned(x, y, n_out, 4)
 
 
 def _nanmean(seg: np.ndarray) -> float:

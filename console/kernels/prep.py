@@ -109,6 +109,17 @@ def x_bins(x: np.ndarray, nb: int) -> tuple[np.ndarray, np.ndarray]:
     return starts[keep], ends[keep]
 
 
+def as_bins(starts: Any, ends: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Checked [start, end) bins over y of length n: int64, same length, 0 <= start < end <= n."""
+    s = np.ascontiguousarray(starts, dtype=np.int64)
+    e = np.ascontiguousarray(ends, dtype=np.int64)
+    if s.ndim != 1 or s.shape != e.shape:
+        raise ValueError("starts and ends must be one-dimensional and of equal length")
+    if len(s) and (s.min() < 0 or e.max() > n or np.any(e <= s)):
+        raise ValueError(f"bins must satisfy 0 <= start < end <= {n}")
+    return s, e
+
+
 def sorted_pair(imin: np.ndarray, imax: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.minimum(imin, imax), np.maximum(imin, imax)
 

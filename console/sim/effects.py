@@ -24,6 +24,32 @@ class PlannedReport:
     event: int  # index of the scenario event that caused it
 
 
+@dataclass(frozen=True)
+class TelecomZone:
+    """Mobile network down for `fraction` of devices within `radius_m` of (lat, lon) (None: city-wide)."""
+
+    fraction: float
+    lat: float = 0.0
+    lon: float = 0.0
+    radius_m: float | None = None
+
+    def down(self, lat: np.ndarray, lon: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Which devices (stable per-device draws `u` in [0, 1)) have no network."""
+        hit = u < self.fraction
+        if self.radius_m is None:
+            return hit
+        return hit & (haversine_m_np(self.lat, self.lon, lat, lon) <= self.radius_m)
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    event: int  # index of the scenario event (the world picks the vehicles once, when it starts)
+    fleet: str
+    count: int
+    lat: float
+    lon: float
+
+
 @dataclass
 class EffectState:
     rain_mm_h: float = 0.0
@@ -35,6 +61,14 @@ class EffectState:
     outage: np.ndarray | None = None  # per substation, True when tripped
     silenced: set[str] = field(default_factory=set)
     quake: tuple[float, float, float] | None = None  # lat, lon, magnitude
+    telecom: list[TelecomZone] = field(default_factory=list)
+    breakdowns: list[Breakdown] = field(default_factory=list)
+
+    def telecom_down(self, lat: np.ndarray, lon: np.ndarray, u: np.ndarray) -> np.ndarray:
+        down = np.zeros(len(u), dtype=bool)
+        for zone in self.telecom:
+            down |= zone.down(lat, lon, u)
+        return down
 
 
 class Effects:
@@ -125,6 +159,15 @@ class Effects:
         planned.sort(key=lambda r: r.s)
         return planned
 
+    def _windowed(self, st: EffectState, i: int, ev: Event) -> None:
+        lat, lon = self._centre(ev)
+        if ev.kind == "telecom_outage":
+            targeted = ev.near is not None or bool(ev.segments) or ev.district is not None
+            radius = (ev.radius_m or 3000.0) if targeted else None
+            st.telecom.append(TelecomZone(min(1.0, ev.intensity), lat, lon, radius))
+        else:
+            st.breakdowns.append(Breakdown(i, ev.fleet, ev.count, lat, lon))
+
     # -- state at time s ----------------------------------------------------------------------------
     def state(self, s: float) -> EffectState:
         st = EffectState()
@@ -138,6 +181,10 @@ class Effects:
             if ev.kind == "quake":
                 if s >= ev.at and ev.near is not None:
                     st.quake = (ev.near[0], ev.near[1], ev.intensity)
+                continue
+            if ev.kind in ("telecom_outage", "breakdown"):
+                if s >= ev.at and (ev.until is None or s < ev.until):
+                    self._windowed(st, i, ev)
                 continue
             if ev.kind == "power_outage":
                 if s >= ev.at and (ev.until is None or s < ev.until):

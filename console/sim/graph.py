@@ -36,7 +36,8 @@ class RoadGraph:
         self.road_mid_lat = (self.lat[self.road_a] + self.lat[self.road_b]) / 2
         self.road_mid_lon = (self.lon[self.road_a] + self.lon[self.road_b]) / 2
 
-    def shortest_path(self, src: int, dst: int) -> list[int]:
+    def shortest_path(self, src: int, dst: int, avoid: set[int] | None = None) -> list[int]:
+        """Node indices from src to dst by length; roads in `avoid` are not used ([] if no way)."""
         dist = {src: 0.0}
         prev: dict[int, int] = {}
         heap = [(0.0, src)]
@@ -47,6 +48,8 @@ class RoadGraph:
             if d > dist.get(u, float("inf")):
                 continue
             for v, ri in self.adj[u]:
+                if avoid and ri in avoid:
+                    continue
                 nd = d + float(self.length_m[ri])
                 if nd < dist.get(v, float("inf")):
                     dist[v] = nd

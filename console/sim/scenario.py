@@ -14,6 +14,10 @@ Event kinds and their `intensity`:
     reports       `count` citizen reports (137) of `category` spread over [at, until] near the target
     silence       the source `source` sends nothing over [at, until]
     quake         marks an earthquake at `near` (magnitude = intensity), for reports and outages
+    telecom_outage  mobile network down for a fraction (`intensity`, 0..1) of on-board devices in the
+                  target area (taxi payment terminals, bus Wi-Fi, traffic cameras and counters)
+    breakdown     `count` vehicles of `fleet` ("bus", "taxi", "service") nearest the target stop
+                  where they are over [at, until]
 
 Targets: `places = [...]`/`segments = [...]` ids, `district = "d5"`, or `near = [lat, lon]` with
 `nearest = N` (the N closest) or `radius_m`. Deterministic: everything random is drawn from the
@@ -40,6 +44,8 @@ KINDS = {
     "reports",
     "silence",
     "quake",
+    "telecom_outage",
+    "breakdown",
 }
 
 
@@ -66,6 +72,7 @@ class Event:
     category: str = ""
     spread_m: float = 500.0
     source: str = ""
+    fleet: str = "bus"
 
     def envelope(self, s: float) -> float:
         """0 before `at`, ramps to 1 over ramp_s, holds, ramps back down after `until`."""
@@ -122,6 +129,12 @@ def _event(raw: dict[str, Any], where: str) -> Event:
         raise ScenarioError(f"{where}: silence needs a source")
     if kind == "reports" and (not kw.get("category") or int(kw.get("count", 0)) <= 0):
         raise ScenarioError(f"{where}: reports need a category and a positive count")
+    if kind == "breakdown" and (
+        kw.get("fleet", "bus") not in ("bus", "taxi", "service") or kw.get("count", 0) <= 0
+    ):
+        raise ScenarioError(f"{where}: breakdown needs fleet bus|taxi|service and a positive count")
+    if kind == "telecom_outage" and not 0.0 < float(kw.get("intensity", 1.0)) <= 1.0:
+        raise ScenarioError(f"{where}: telecom_outage intensity is a fraction in (0, 1]")
     return Event(**kw)
 
 

@@ -1,5 +1,5 @@
 """Fixed-site models: air stations, traffic segments, parking lots, substations, solar plants, water
-gauges, weather stations, terminals. Each keeps its state in numpy arrays, `update(...)` advances it
+gauges, weather stations (terminals: console/sim/intercity.py). Each keeps its state in numpy arrays, `update(...)` advances it
 one tick, `rows()` yields (entity, values, attrs, lat, lon) for the world to wrap into Readings."""
 
 from __future__ import annotations
@@ -153,6 +153,10 @@ class Traffic:
         self.mid_lat = graph.road_mid_lat.tolist()
         self.mid_lon = graph.road_mid_lon.tolist()
 
+    def expected(self, hour: float) -> np.ndarray:
+        """What a timetable plans with: the usual speed of every segment at this hour (dry, no incident)."""
+        return np.clip(self.free * (1.0 - 0.55 * traffic_demand(hour) * self.sens), 2.0, 130.0)
+
     def update(self, clock: Clock, fx: EffectState) -> None:
         demand = traffic_demand(clock.hour)
         self.noise = 0.85 * self.noise + self.rng.normal(0, 0.03, self.n)
@@ -175,7 +179,13 @@ class Traffic:
             yield (
                 self.ids[i],
                 {"speed": round(speed[i]), "flow": round(flow[i]), "occupancy": round(occ[i])},
-                {"name_fa": r.name_fa, "class": r.cls, "district": r.district},
+                {
+                    "name_fa": r.name_fa,
+                    "name_en": r.name_en,
+                    "class": r.cls,
+                    "limit": r.speed_limit_kmh,
+                    "district": r.district,
+                },
                 self.mid_lat[i],
                 self.mid_lon[i],
             )
@@ -288,32 +298,5 @@ class Gauges(Sites):
                     "level": round(level, 3),
                     "rate": round(float(self.rate[i]), 2),
                     "flow": round(4.0 * level**1.6, 1),
-                },
-            )
-
-
-class Terminals(Sites):
-    def __init__(self, places, rng):
-        super().__init__(places, rng)
-        self.size = rng.uniform(400, 1600, self.n)
-        self.delay = np.full(self.n, 4.0)
-        self.pax = np.zeros(self.n)
-
-    def update(self, clock: Clock, fx: EffectState) -> None:
-        slow = 1.0 - float(np.mean(fx.road_factor))
-        self.delay = np.clip(
-            self.delay + (3.0 + 60.0 * slow - self.delay) * 0.05 + self.rng.normal(0, 0.3, self.n), 0, 180
-        )
-        self.pax = self.size * (0.15 + 0.85 * activity(clock.hour)) * self.rng.uniform(0.92, 1.08, self.n)
-
-    def rows(self) -> Iterator[Row]:
-        for i in range(self.n):
-            pax = float(self.pax[i])
-            yield self.row(
-                i,
-                {
-                    "passengers": round(pax),
-                    "departures": round(pax / 45.0),
-                    "delay": round(float(self.delay[i])),
                 },
             )

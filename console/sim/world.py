@@ -18,13 +18,19 @@ from console.city import City, load_city
 from console.geo import haversine_m_np
 from console.i18n import local_time
 from console.model import Reading, now_ns
-from console.sim.effects import Effects, PlannedReport
+from console.sim.effects import Effects, EffectState, PlannedReport
+from console.sim.elements import TrafficElements
 from console.sim.fleet import BUS, SERVICE, TAXI, Fleet, split_fleet
 from console.sim.graph import RoadGraph
+from console.sim.intercity import Intercity
+from console.sim.parks import Parks
 from console.sim.physics import day_of_year, sun_elevation_deg
 from console.sim.reports import BACKGROUND, CATEGORIES, photo_data_uri, report_text
 from console.sim.scenario import Scenario, load_scenario
-from console.sim.sensors import Air, Clock, Gauges, Parking, Solar, Substations, Terminals, Traffic, Weather
+from console.sim.sensors import Air, Clock, Gauges, Parking, Solar, Substations, Traffic, Weather
+from console.sim.taxis import TaxiMarket
+from console.sim.transit import BusNetwork
+from console.sim.works import Works
 
 
 @dataclass(frozen=True)
@@ -63,9 +69,19 @@ SOURCES: tuple[SourceDef, ...] = (
     SourceDef("sim.weather", "weather/station", 30.0),
     SourceDef("sim.terminal", "transit/terminal", 30.0),
     SourceDef("sim.137", "report/137", 0.0),
+    # what the departments' own systems add (console/sim/elements, transit, intercity, taxis, works, parks)
+    SourceDef("sim.element", "traffic/element", 10.0),
+    SourceDef("sim.route", "transit/route", 60.0),
+    SourceDef("sim.intercity", "transit/service", 30.0),
+    SourceDef("sim.demand", "taxi/demand", 30.0),
+    SourceDef("sim.works", "works/site", 30.0),
+    SourceDef("sim.parks", "parks/green", 60.0),
+    SourceDef("sim.facility", "parks/facility", 60.0),
 )
 SOURCE_BY_ID = {s.id: s for s in SOURCES}
 BACKGROUND_REPORTS_PER_MIN = 0.6
+BLOCKED_FACTOR = 0.3  # a road slowed below this share of its speed is avoided (buses detour)
+FLEETS = {"bus": BUS, "taxi": TAXI, "service": SERVICE}
 
 
 class World:
@@ -99,8 +115,16 @@ class World:
         self.solar = Solar(places["solar"], rngs[5])
         self.gauges = Gauges(places["gauge"], rngs[6])
         self.weather = Weather(places["weather"], rngs[7])
-        self.terminals = Terminals(places["terminal"], rngs[8])
+        self.terminals = Intercity(places["terminal"], rngs[8])
         self.effects = Effects(self.scenario, self.city, self.graph, rngs[9])
+        extra = root.spawn(6)  # spawned after the first 12, so the older models' streams stay as they were
+        self.elements = TrafficElements(self.graph, places["substation"], extra[0])
+        self.network = BusNetwork(self.fleet, self.graph, extra[1])
+        self.market = TaxiMarket(self.fleet, self.graph, self.city, extra[2])
+        self.works = Works(self.graph, self.fleet, extra[3])
+        self.parks = Parks(places.get("green", []), places["substation"], extra[4])
+        self._broken: dict[int, np.ndarray] = {}  # breakdown event -> vehicles standing
+        self._last_due: dict[str, float] = {}
         self._report_rng = rngs[10]
         self._text_rng = random.Random(seed * 7919 + 137)
         self._planned: list[PlannedReport] = list(self.effects.reports)
@@ -116,6 +140,8 @@ class World:
         self.start_ns = start_ns
         local = local_time(start_ns, self.timezone_name)
         self._hour0 = local.hour + local.minute / 60 + local.second / 3600
+        self.terminals.timetable(self._hour0)
+        self.fleet.lay_out(self.traffic.expected(self._hour0))  # buses start on the hour's timetable
 
     @property
     def timezone_name(self) -> str:
@@ -129,6 +155,10 @@ class World:
     def t_ns(self) -> int:
         return self.start_ns + round(self.s * 1e9)
 
+    def t_of(self, s: float) -> int:
+        """The message time (ns) of simulated second s."""
+        return self.start_ns + round(s * 1e9)
+
     def clock(self) -> Clock:
         t_utc = self.t_ns() / 1e9
         lat, lon = self.city.center
@@ -141,13 +171,22 @@ class World:
     # -- one tick -----------------------------------------------------------------------------------
     def step(self) -> dict[str, list[Reading]]:
         s, dt = self.s, self.dt
+        moving = dt if self.tick else 0.0
         fx = self.effects.state(s)
         self.silenced = fx.silenced
         clock = self.clock()
         self.weather.update(clock, fx)
+        self.works.update(s, moving, fx)
+        fx.road_factor = fx.road_factor * self.works.road_factor()
         self.traffic.update(clock, fx)
-        self.fleet.step(dt if self.tick else 0.0, self.traffic.speed)
-        self.gauges.update(dt if self.tick else 0.0, fx)
+        self._breakdowns(fx)
+        schedule = self.traffic.expected(clock.hour)
+        self.fleet.step(moving, self.traffic.speed, schedule, fx.road_factor < BLOCKED_FACTOR)
+        lat, lon, _hdg = self.fleet.positions()
+        self.network.update(fx, lat, lon)
+        self.market.step(s, moving, clock, fx, lat, lon)
+        self.terminals.update(s, moving, clock, fx)
+        self.gauges.update(moving, fx)
         due = {sid for sid, k in self._period_ticks.items() if k and self.tick % k == 0} - fx.silenced
         t = self.t_ns()
         out: dict[str, list[Reading]] = {}
@@ -159,32 +198,64 @@ class World:
             self.substations.update(clock, fx)
         if "sim.solar" in due:
             self.solar.update(clock, fx)
-        if "sim.terminal" in due:
-            self.terminals.update(clock, fx)
+        if "sim.element" in due:
+            self.elements.update(s, fx, self.traffic)
+        if "sim.parks" in due or "sim.facility" in due:
+            self.parks.update(self._since("parks", s), clock, fx, float(np.mean(self.weather.temp)))
         for kind, sid in ((BUS, "sim.bus"), (TAXI, "sim.taxi"), (SERVICE, "sim.service")):
             if sid in due:
-                out[sid] = self._vehicles(kind, sid, t)
+                out[sid] = self._vehicles(kind, sid, t, (lat, lon, _hdg))
         sites = {
-            "sim.traffic": self.traffic,
-            "sim.air": self.air,
-            "sim.parking": self.parking,
-            "sim.substation": self.substations,
-            "sim.solar": self.solar,
-            "sim.water": self.gauges,
-            "sim.weather": self.weather,
-            "sim.terminal": self.terminals,
+            "sim.traffic": self.traffic.rows,
+            "sim.air": self.air.rows,
+            "sim.parking": self.parking.rows,
+            "sim.substation": self.substations.rows,
+            "sim.solar": self.solar.rows,
+            "sim.water": self.gauges.rows,
+            "sim.weather": self.weather.rows,
+            "sim.terminal": self.terminals.rows,
+            "sim.element": self.elements.rows,
+            "sim.route": lambda: self.network.route_rows(schedule),
+            "sim.intercity": lambda: self.terminals.service_rows(self.t_of),
+            "sim.demand": self.market.rows,
+            "sim.works": lambda: self.works.rows(self.t_of),
+            "sim.parks": self.parks.rows,
+            "sim.facility": self.parks.facility_rows,
         }
-        for sid, model in sites.items():
+        for sid, rows in sites.items():
             if sid in due:
-                out[sid] = self._sites(sid, model.rows(), t)
+                out[sid] = self._sites(sid, rows(), t)
         if "sim.137" not in fx.silenced:
             reports = self._reports(s, dt, t, fx)
             if reports:
                 out["sim.137"] = reports
+                self.works.observe(reports)
         for sid, items in out.items():
             self.round_start[sid] = items[0].seq if items else self.next_seq[sid]
         self.tick += 1
         return out
+
+    def _since(self, key: str, s: float) -> float:
+        """Seconds since a periodic model last advanced (0 the first time)."""
+        last = self._last_due.get(key)
+        self._last_due[key] = s
+        return 0.0 if last is None else s - last
+
+    def _breakdowns(self, fx: EffectState) -> None:
+        """Vehicles a scenario's `breakdown` stops: the nearest ones when it starts, until it ends."""
+        active = {b.event for b in fx.breakdowns}
+        for event in [e for e in self._broken if e not in active]:
+            self.fleet.held[self._broken.pop(event)] = False
+        for b in fx.breakdowns:
+            if b.event in self._broken:
+                continue
+            f = self.fleet
+            candidates = np.flatnonzero((f.kind == FLEETS[b.fleet]) & ~f.held)
+            lat, lon, _ = f.positions()
+            d = haversine_m_np(b.lat, b.lon, lat[candidates], lon[candidates])
+            chosen = candidates[np.argsort(d, kind="stable")[: b.count]]
+            f.held[chosen] = True
+            self._broken[b.event] = chosen
 
     def _seqs(self, sid: str, n: int) -> range:
         """Reserve n sequence numbers of a source (a silenced source reserves none, so it has no gaps)."""
@@ -192,12 +263,12 @@ class World:
         self.next_seq[sid] = first + n
         return range(first, first + n)
 
-    def _vehicles(self, kind: int, sid: str, t: int) -> list[Reading]:
+    def _vehicles(self, kind: int, sid: str, t: int, pos: tuple[np.ndarray, ...]) -> list[Reading]:
         f = self.fleet
         idx = np.flatnonzero(f.kind == kind)
         if not len(idx):
             return []
-        lat, lon, hdg = f.positions()
+        lat, lon, hdg = pos
         spd = f.displayed_speed()
         lat_l, lon_l = np.round(lat[idx], 6).tolist(), np.round(lon[idx], 6).tolist()
         hdg_l = np.rint(hdg[idx]).astype(np.int64).tolist()
@@ -205,16 +276,30 @@ class World:
         idx_l = idx.tolist()
         if kind == BUS:
             occ = np.rint(f.occupancy[idx]).astype(np.int64).tolist()
+            more_values, more_attrs = self.network.extras(idx)
             values = [
-                {"speed": v, "heading": h, "occupancy": o} for v, h, o in zip(spd_l, hdg_l, occ, strict=True)
+                {"speed": v, "heading": h, "occupancy": o, **m}
+                for v, h, o, m in zip(spd_l, hdg_l, occ, more_values, strict=True)
             ]
-            attrs = [{"route": f.routes[r].id if r >= 0 else ""} for r in f.route[idx].tolist()]
+            attrs = [
+                {"route": f.routes[r].id if r >= 0 else "", **m}
+                for r, m in zip(f.route[idx].tolist(), more_attrs, strict=True)
+            ]
         else:
             values = [{"speed": v, "heading": h} for v, h in zip(spd_l, hdg_l, strict=True)]
             if kind == TAXI:
-                attrs = [{"status": "hired" if h else "free"} for h in f.hired[idx].tolist()]
+                attrs = [
+                    {"status": "hired" if h else "free", "payment": pay}
+                    for h, pay in zip(f.hired[idx].tolist(), self.market.payment(), strict=True)
+                ]
             else:
-                attrs = [{"task": f.task[i]} for i in idx_l]
+                crews = self.works.crews()
+                attrs = [
+                    {"task": f.task[i], "status": "available"}
+                    if i not in crews
+                    else {"task": f.task[i], "status": crews[i][0], "site": crews[i][1]}
+                    for i in idx_l
+                ]
         ids, topic = f.ids, SOURCE_BY_ID[sid].topic
         return [
             Reading(

@@ -12,9 +12,9 @@ from console.departments import DepartmentPlugin
 from .rules import CitizenDepartment
 
 plugin = DepartmentPlugin(
-    __name__,
     lambda: CitizenDepartment(Path(__file__).parent),
-    "panel:TriagePanel",
+    __name__,
+    ".panel:TriagePanel",
     "گزارش‌های شهروندان (۱۳۷)",
     "Citizen reports (137)",
 )

@@ -54,8 +54,8 @@ class CaseView(QFrame):
     def __init__(self, department: CitizenDepartment, parent: QWidget | None = None):
         super().__init__(parent)
         self.department = department
-        self.desk = department.desk
-        self.config = department.config
+        self.desk = department.triage
+        self.triage_config = department.triage_config
         self.case_id = ""
         self._dupes: tuple[str, ...] = ()
         self.setObjectName("c137Case")
@@ -186,7 +186,7 @@ class CaseView(QFrame):
                 self.show_case(None)
             return
         lang = i18n.lang()
-        cfg = self.config
+        cfg = self.triage_config
         self.heading.setText(
             f"{cfg.category_title(case.category, lang)} — {i18n.tr(f'c137.urgency.{case.urgency}')}"
         )
@@ -327,9 +327,9 @@ class CaseView(QFrame):
         self.map_button.setText(tr("c137.action.map"))
         self.note.setPlaceholderText(tr("c137.action.note"))
         for box, items in (
-            (self.category, self.config.categories.values()),
-            (self.department_box, self.config.departments.values()),
-            (self.resolution, self.config.resolutions.values()),
+            (self.category, self.triage_config.categories.values()),
+            (self.department_box, self.triage_config.departments.values()),
+            (self.resolution, self.triage_config.resolutions.values()),
         ):
             current = box.currentData()
             box.clear()

@@ -27,14 +27,15 @@ def _priority(value, row) -> str:
 class TriagePanel(DepartmentPanel):
     title_fa = "میز رسیدگی به گزارش‌های شهروندان (۱۳۷)"
     title_en = "Citizen reports (137) — triage desk"
+    keep_order = True  # most urgent first, as the desk ranks them
 
     def __init__(self, department: CitizenDepartment, parent: QWidget | None = None):
         super().__init__(department, parent, tile_columns=6)
 
     # -- layout ----------------------------------------------------------------------------------------
     def build(self) -> None:
-        self.desk = self.department.desk
-        self.config = self.department.config
+        self.desk = self.department.triage
+        self.triage_config = self.department.triage_config
         self.queue_columns = [
             Column("urgency", "فوریت", "Urgency", render=_urgency),
             Column("opened", "زمان", "Time", kind="time"),
@@ -49,7 +50,7 @@ class TriagePanel(DepartmentPanel):
             Column("dupes", "تکراری؟", "Duplicates?", kind="number"),
             Column("text", "متن", "Text"),
         ]
-        self.queue = RecordsTable(self.queue_columns, self, key="entity")
+        self.queue = RecordsTable(self.queue_columns, self, keep_order=True)
         self.case_view = CaseView(self.department, self)
         self.case_view.sig_show_on_map.connect(self.show_on_map)
         self.case_view.sig_changed.connect(self.safe_refresh)
@@ -143,11 +144,13 @@ class TriagePanel(DepartmentPanel):
             "entity": c.id,
             "urgency": c.urgency,
             "opened": c.opened_t,
-            "category_text": self.config.category_title(c.category, lang),
+            "category_text": self.triage_config.category_title(c.category, lang),
             "district": self.department.district_name(r.district, lang, r.district_fa) if r.district else "—",
             "street": r.street or "—",
             "status_text": i18n.tr(f"c137.status.{c.status}"),
-            "department_text": self.config.department_title(c.department, lang) if c.department else "—",
+            "department_text": self.triage_config.department_title(c.department, lang)
+            if c.department
+            else "—",
             "triage_text": timer_text(tri),
             "resolve_text": timer_text(res),
             "reports": len(c.members),
@@ -183,7 +186,7 @@ class TriagePanel(DepartmentPanel):
                 "overdue": 0,
                 "_oldest": None,
             }
-            for key, d in self.config.departments.items()
+            for key, d in self.triage_config.departments.items()
         }
         rows[""] = {
             "department": "",
@@ -206,15 +209,15 @@ class TriagePanel(DepartmentPanel):
     def _closed_row(self, c: Case) -> dict:
         _tri, res = self.desk.timers(c)
         outcome = i18n.tr(f"c137.status.{c.status}")
-        if c.status == "closed" and c.resolution in self.config.resolutions:
-            outcome = self.config.resolutions[c.resolution].title(i18n.lang())
+        if c.status == "closed" and c.resolution in self.triage_config.resolutions:
+            outcome = self.triage_config.resolutions[c.resolution].title(i18n.lang())
         elif c.status == "merged":
             outcome += f" → {c.merged_into}"
         return {
             "entity": c.id,
             "closed": c.closed_t,
             "id": c.id,
-            "category_text": self.config.category_title(c.category, i18n.lang()),
+            "category_text": self.triage_config.category_title(c.category, i18n.lang()),
             "status_text": outcome,
             "resolve_text": timer_text(res) if c.status == "closed" else "—",
             "reports": len(c.members),

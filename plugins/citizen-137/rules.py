@@ -43,9 +43,9 @@ class Cluster:
 class CitizenDepartment(Department):
     def __init__(self, folder: Path):
         super().__init__(name=NAME, folder=folder, topics=())
-        self.config: TriageConfig = load_config(folder / "triage.toml")
+        self.triage_config: TriageConfig = load_config(folder / "triage.toml")
         self.clock = DataClock()
-        self.desk = TriageDesk(self.config, self.clock, on_action=self._journal)
+        self.triage = TriageDesk(self.triage_config, self.clock, on_action=self._journal)
         self.pins = MapLayer(PINS, "گزارش‌های ۱۳۷ در دست بررسی", "137 reports in triage", z=35)
         self.cluster_layer = MapLayer(CLUSTERS, "خوشه‌های گزارش ۱۳۷", "137 report clusters", z=36)
 
@@ -68,14 +68,14 @@ class CitizenDepartment(Department):
         ctx.add_kpi(
             "people",
             "c137_open",
-            lambda: float(self.desk.stats().open),
+            lambda: float(self.triage.stats().open),
             title_fa="گزارش‌های باز ۱۳۷",
             title_en="Open 137 reports",
         )
         ctx.add_kpi(
             "governance",
             "c137_overdue",
-            lambda: float(self.desk.stats().overdue),
+            lambda: float(self.triage.stats().overdue),
             title_fa="گزارش‌های ۱۳۷ با مهلت گذشته",
             title_en="Overdue 137 reports",
         )
@@ -90,13 +90,13 @@ class CitizenDepartment(Department):
 
     def on_reports(self, topic: str, items: list[Any]) -> None:
         """Bus callback (report/137, on its own worker thread): new cases (pins follow within a second)."""
-        self.desk.on_reports(topic, items)
+        self.triage.on_reports(topic, items)
 
     def _journal(self, kind: str, subject: str, detail: dict[str, Any], operator: Operator) -> None:
         self.audit(kind, subject, detail, operator)
 
     def triage_sla_percent(self) -> float | None:
-        share = self.desk.stats().triaged_in_sla
+        share = self.triage.stats().triaged_in_sla
         return None if share is None else round(100.0 * share, 1)
 
     # -- clusters --------------------------------------------------------------------------------------
@@ -114,7 +114,7 @@ class CitizenDepartment(Department):
             if rule is None or a.state.value not in ACTIVE_STATES or a.lat is None or a.lon is None:
                 continue
             category = rule.match.get("category", "")
-            cases = self.desk.cases_near(a.lat, a.lon, rule.radius_m, category or None)
+            cases = self.triage.cases_near(a.lat, a.lon, rule.radius_m, category or None)
             out.append(Cluster(a, rule.radius_m, category, tuple(cases)))
         out.sort(key=lambda c: (-int(c.alarm.priority), -len(c.cases), c.alarm.raised_t))
         return out
@@ -130,12 +130,12 @@ class CitizenDepartment(Department):
     def update_pins(self) -> None:
         now = self.clock.now()
         self.pins.replace(
-            self._pin(c, now) for c in self.desk.cases() if c.lat is not None and c.lon is not None
+            self._pin(c, now) for c in self.triage.cases() if c.lat is not None and c.lon is not None
         )
 
     def _pin(self, c: Case, now: int) -> MapFeature:
-        overdue = self.desk.overdue(c, now)
-        cfg, lang = self.config, i18n.lang()
+        overdue = self.triage.overdue(c, now)
+        cfg, lang = self.triage_config, i18n.lang()
         dept = c.department or c.suggested_department
         return MapFeature.point(
             c.id,

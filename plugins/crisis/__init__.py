@@ -12,9 +12,9 @@ from console.departments import DepartmentPlugin
 from .rules import CrisisDepartment
 
 plugin = DepartmentPlugin(
-    __name__,
     lambda: CrisisDepartment(Path(__file__).parent),
-    "panel:CrisisPanel",
+    __name__,
+    ".panel:CrisisPanel",
     "مدیریت بحران",
     "Crisis management",
 )

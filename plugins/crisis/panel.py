@@ -45,6 +45,7 @@ def _eta(value, row) -> str:
 class CrisisPanel(DepartmentPanel):
     title_fa = "مدیریت بحران — تصویر وضعیت شهر"
     title_en = "Crisis management — the city at a glance"
+    keep_order = True  # most urgent first, as the overview ranks them
 
     def __init__(self, department: CrisisDepartment, parent: QWidget | None = None):
         super().__init__(department, parent, tile_columns=7)
@@ -66,6 +67,7 @@ class CrisisPanel(DepartmentPanel):
             ],
             self,
             key="entity",
+            keep_order=True,
         )
         self.alarms.sig_selected.connect(self._on_alarm_selected)
         self.alarms.doubleClicked.connect(
@@ -87,6 +89,7 @@ class CrisisPanel(DepartmentPanel):
             ],
             self.response,
             key="entity",
+            keep_order=True,
         )
         self.vehicles.doubleClicked.connect(lambda index: self._on_row_activated(self.vehicles, index.row()))
         self.method_note = QLabel(self.response)
@@ -184,7 +187,7 @@ class CrisisPanel(DepartmentPanel):
             self.alarms.scrollToTop()
         self._refresh_response()
         self.set_rows("districts", [self._district_row(d) for d in ov.districts])
-        floor = int(self.department.config.affected_min)
+        floor = int(self.department.crisis_config.affected_min)
         timeline = [tr for tr in reversed(self.department.timeline) if int(tr.priority) >= floor]
         self.set_rows("timeline", [self._timeline_row(tr) for tr in timeline])
         self._tiles(ov)
@@ -266,7 +269,7 @@ class CrisisPanel(DepartmentPanel):
         return i18n.tr("crisis.method.straight_note", refused=dispatch.unavailable)
 
     def _district_row(self, d) -> dict:
-        lang, floor = i18n.lang(), int(self.department.config.affected_min)
+        lang, floor = i18n.lang(), int(self.department.crisis_config.affected_min)
         return {
             "entity": d.id or "unplaced",
             "name": d.name(lang) if d.id != UNPLACED else i18n.tr("crisis.unplaced"),

@@ -43,7 +43,7 @@ SHOWN_ON_MAP = 5  # nearest vehicles drawn for the selected alarm
 class CrisisDepartment(Department):
     def __init__(self, folder: Path):
         super().__init__(name=NAME, folder=folder, topics=())
-        self.config: CrisisConfig = load_config(folder / "crisis.toml")
+        self.crisis_config: CrisisConfig = load_config(folder / "crisis.toml")
         self.affected_layer = MapLayer(
             AFFECTED, "مناطق متأثر از هشدارها", "Districts affected by alarms", z=12
         )
@@ -94,14 +94,14 @@ class CrisisDepartment(Department):
 
     # -- geography -------------------------------------------------------------------------------------
     def areas(self) -> CityAreas | None:
-        if self._areas is None and self.city() is not None:
-            self._areas = CityAreas(self.city())
+        if self._areas is None and self.city is not None:
+            self._areas = CityAreas(self.city)
         return self._areas
 
     def router(self) -> RoadRouter | None:
-        city = self.city()
+        city = self.city
         if self._router is None and city is not None and city.roads:
-            self._router = RoadRouter(city, self.config.dispatch.routing)
+            self._router = RoadRouter(city, self.crisis_config.dispatch.routing)
         return self._router
 
     def radius_of(self, alarm: Any, rules: dict[str, Any] | None = None) -> float | None:
@@ -111,7 +111,7 @@ class CrisisDepartment(Department):
             rules = {r.id: r for r in engine.rules()} if engine is not None else {}
         rule = rules.get(alarm.rule_id)
         radius = getattr(rule, "radius_m", None) if rule is not None and rule.kind == "count" else None
-        return radius or self.config.point_radius_m.get(Priority(int(alarm.priority)))
+        return radius or self.crisis_config.point_radius_m.get(Priority(int(alarm.priority)))
 
     # -- the picture -----------------------------------------------------------------------------------
     def overview(self, max_age_s: float = CACHE_S) -> Overview | None:
@@ -125,7 +125,7 @@ class CrisisDepartment(Department):
                 return self._cache[1]
         _version, alarms = engine.snapshot()
         rules = {r.id: r for r in engine.rules()}
-        ov = build_overview(alarms, self.areas(), self.config, lambda a: self.radius_of(a, rules))
+        ov = build_overview(alarms, self.areas(), self.crisis_config, lambda a: self.radius_of(a, rules))
         with self._lock:
             self._cache = (now, ov)
         return ov
@@ -135,10 +135,12 @@ class CrisisDepartment(Department):
         entities = self.service("entities")
         if entities is None or alarm is None or alarm.lat is None or alarm.lon is None:
             return None
-        return nearest_vehicles(entities, alarm.lat, alarm.lon, self.config.dispatch, self.router())
+        return nearest_vehicles(entities, alarm.lat, alarm.lon, self.crisis_config.dispatch, self.router())
 
     def draft(self, alarm: Any, overview: Overview) -> WarningDraft:
-        return draft_from_alarm(alarm, overview, self.config, self.district_name, self.radius_of(alarm))
+        return draft_from_alarm(
+            alarm, overview, self.crisis_config, self.district_name, self.radius_of(alarm)
+        )
 
     def timezone(self) -> str:
         return getattr(getattr(self.ctx, "settings", None), "timezone", "") or "Asia/Tehran"
@@ -149,14 +151,14 @@ class CrisisDepartment(Department):
         overview = overview or self.overview()
         if overview is None:
             return
-        city = self.city()
+        city = self.city
         lang = i18n.lang()
         feats = []
         rings = {d.id: d.ring for d in city.districts} if city is not None else {}
         for row in overview.affected:
             if row.id not in rings:
                 continue
-            top = max(row.top, int(self.config.affected_min))
+            top = max(row.top, int(self.crisis_config.affected_min))
             feats.append(
                 MapFeature.polygon(
                     row.id,

@@ -384,7 +384,7 @@
     } else if (geom.type === "Point") {
       const sym = symbolSvg(st);
       const html = (st.pulse ? `<span class="rasad-pulse" style="--pulse:${st.color || "#e5383b"}"></span>` : "") + sym.svg +
-        (st.label ? `<span class="rasad-label">${escapeHtml(st.label)}</span>` : "");
+        (st.label ? `<span class="rasad-label">${escapeHtml(digits(st.label))}</span>` : "");
       layer = L.marker([geom.coordinates[1], geom.coordinates[0]], {
         icon: L.divIcon({ className: "rasad-feature", html: html, iconSize: [sym.size, sym.size] }),
         pane: layerKey === "alarms" ? "rasadAlarms" : "markerPane", keyboard: false, bubblingMouseEvents: false });

@@ -6,6 +6,8 @@ import importlib
 
 import pytest
 
+from tests.gui.conftest import make_core, qapp, window  # noqa: F401  (shared GUI fixtures)
+
 
 @pytest.fixture(scope="session")
 def compiled_decimate():

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -210,3 +211,31 @@ def test_pure_python_switch():
     env["RASAD_PURE_PYTHON"] = "0"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert out.stdout.split()[0] == "cython", out.stderr
+
+
+@SETTINGS
+@given(data=st.data())
+def test_bin_minmax_compiled_equals_twin(compiled_decimate, twin_decimate, simd_mode, data):
+    y = data.draw(series())
+    if not len(y):
+        return
+    cuts = sorted({*data.draw(st.lists(st.integers(0, len(y)), max_size=40)), 0, len(y)})
+    pairs = [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
+    pairs = [p for p in pairs if data.draw(st.booleans())] or pairs  # bins may leave gaps
+    starts = np.array([a for a, _ in pairs], dtype=np.int64)
+    ends = np.array([b for _, b in pairs], dtype=np.int64)
+    lo, hi = compiled_decimate.bin_minmax(y, starts, ends, threads=data.draw(st.sampled_from([1, 2])))
+    tlo, thi = twin_decimate.bin_minmax(y, starts, ends)
+    np.testing.assert_array_equal(lo, tlo)
+    np.testing.assert_array_equal(hi, thi)
+    assert np.all((lo >= starts) & (hi < ends) & (lo <= hi))
+
+
+@pytest.mark.parametrize("impl", ["compiled", "twin"])
+def test_bin_minmax_rejects_bad_bins(request, impl):
+    mod = request.getfixturevalue(f"{impl}_decimate")
+    with pytest.raises(ValueError):
+        mod.bin_minmax(np.arange(10.0), [0, 5], [5, 11])
+    with pytest.raises(ValueError):
+        mod.bin_minmax(np.arange(10.0), [3], [3])
+    assert mod.bin_minmax(np.arange(10.0), [], [])[0].size == 0

@@ -83,9 +83,10 @@ def test_zscore_and_ewma_compiled_equals_twin(compiled_rolling, twin_rolling, da
     za = compiled_rolling.zscore(y, window, t=t, min_periods=3)
     zb = twin_rolling.zscore(y, window, t=t, min_periods=3)
     np.testing.assert_array_equal(np.isnan(za), np.isnan(zb))
-    # z divides by a std that can be tiny: compare where the baseline is not degenerate
+    # z divides by a std that can be tiny (floored at 1e-9 of the level): on a flat baseline the
+    # two summation orders leave ~1e-12 of rounding in the mean, i.e. |z| ~ 1e-6; thresholds are ~3
     both = np.isfinite(za) & np.isfinite(zb) & (np.abs(za) < 1e6)
-    np.testing.assert_allclose(za[both], zb[both], rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(za[both], zb[both], rtol=1e-6, atol=1e-4)
     alpha = data.draw(st.floats(0.01, 1.0))
     np.testing.assert_array_equal(compiled_rolling.ewma(y, alpha=alpha), twin_rolling.ewma(y, alpha=alpha))
     if t is not None:

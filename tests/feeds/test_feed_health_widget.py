@@ -97,7 +97,9 @@ def test_all_live_banner_and_simulated_provenance(qapp, qtbot):
     w = FeedHealthWidget(core)
     qtbot.addWidget(w)
     assert w.banner.property("feedState") == "connected"
-    assert w.banner.text().startswith("● All 12 sources live")
+    from console.sim import SOURCES
+
+    assert w.banner.text().startswith(f"● All {len(SOURCES)} sources live")
     assert "Simulated data" in w.provenance.text() and "Flood" in w.provenance.text()
     core.bus.close()
 

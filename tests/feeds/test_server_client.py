@@ -21,7 +21,7 @@ from console.health import FeedHealth, FeedState, SourceStatus
 from console.settings import Settings
 from console.sim.scenario import parse_scenario
 from console.sim.server import SimServer
-from console.sim.world import World
+from console.sim.world import SOURCES, World
 from tests.feeds.conftest import free_port
 
 
@@ -97,7 +97,7 @@ def test_embedded_core_serves_every_source_through_the_production_client():
                 "sim.137",
                 "sim.traffic",
             }
-            assert "feeds 12/12 up" in core.status_line()
+            assert f"feeds {len(SOURCES)}/{len(SOURCES)} up" in core.status_line()
             assert topics["vehicle/taxi"] > 0 and topics["traffic/segment"] >= 200
         finally:
             await core.async_stop()

@@ -1,4 +1,6 @@
-"""Fixtures for the department plugins: a real Core with in-tree plugins, fed offline by the simulator.
+"""Fixtures for the department plugins.
+
+`make_rig(*names)`: a screenless console (tests/plugins/rig.py) per test.
 
 `city_core(names)` builds the console's core (bus, alarm engine, entity state, map layers ...) without
 network feeds, activates the named in-tree plugins through the real plugin host, and starts the alarm
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import tempfile
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -19,9 +22,11 @@ from console.core import Core
 from console.paths import IN_TREE_PLUGINS
 from console.settings import Settings
 from console.sim import play
+from tests.plugins.rig import PluginRig
 
 PLUGIN_DIRS = sorted(p for p in IN_TREE_PLUGINS.iterdir() if (p / "plugin.toml").is_file())
-PLUGIN_NAMES = [p.name for p in PLUGIN_DIRS]
+_FOLDERS = {tomllib.loads((p / "plugin.toml").read_text(encoding="utf-8"))["name"]: p for p in PLUGIN_DIRS}
+PLUGIN_NAMES = sorted(_FOLDERS)  # manifest names (a folder may spell "-" as "_" to stay importable)
 START_NS = 1_795_000_000 * 10**9
 
 
@@ -114,4 +119,21 @@ def earthquake_core():
 
 
 def folder(name: str) -> Path:
-    return IN_TREE_PLUGINS / name
+    return _FOLDERS.get(name, IN_TREE_PLUGINS / name)
+
+
+@pytest.fixture
+def make_rig(tmp_path):
+    rigs: list[PluginRig] = []
+
+    def make(*names: str, **alarm_config) -> PluginRig:
+        rig = PluginRig(tmp_path, *names, **alarm_config)
+        rigs.append(rig)
+        return rig
+
+    yield make
+    for rig in rigs:
+        rig.close()
+
+
+from tests.gui.conftest import qapp  # noqa: E402,F401  (the one offscreen QApplication)

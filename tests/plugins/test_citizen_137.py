@@ -186,12 +186,12 @@ def test_operator_actions_publish_audit_events_on_the_bus(city_core):
     core = city_core(["citizen-137"], store=True)
     seen = []
     core.bus.subscribe("audit/event", lambda topic, items: seen.extend(items))
-    dept = importlib.import_module("plugins.citizen-137").plugin.department
-    dept.desk.on_reports("report/137", [report("a", 0), report("b", 30, lat=34.6005)])
+    dept = importlib.import_module("plugins.citizen-137").plugin.desk
+    dept.triage.on_reports("report/137", [report("a", 0), report("b", 30, lat=34.6005)])
     op = dept.operator()
-    dept.desk.merge("a", ["b"], op)
-    dept.desk.assign("a", "water", op)
-    dept.desk.close("a", "resolved", op)
+    dept.triage.merge("a", ["b"], op)
+    dept.triage.assign("a", "water", op)
+    dept.triage.close("a", "resolved", op)
     core.bus.flush()
     assert [e.kind for e in seen] == ["report-merge", "report-assign", "report-close"]
     assert all(

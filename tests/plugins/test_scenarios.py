@@ -16,16 +16,16 @@ QOM = load_city("qom")
 
 
 def c137():
-    return importlib.import_module("plugins.citizen-137").plugin.department
+    return importlib.import_module("plugins.citizen-137").plugin.desk
 
 
 def crisis():
-    return importlib.import_module("plugins.crisis").plugin.department
+    return importlib.import_module("plugins.crisis").plugin.desk
 
 
 def test_earthquake_reports_cluster_into_alarms_with_the_reports_behind_them(earthquake_core):
     dept = c137()
-    assert len(dept.desk) > 100  # the scenario floods 137
+    assert len(dept.triage) > 100  # the scenario floods 137
     clusters = dept.clusters()
     kinds = {c.alarm.rule_id for c in clusters}
     assert {"c137.cluster.building_damage", "c137.cluster.trapped_people", "c137.cluster.gas_leak"} <= kinds
@@ -37,9 +37,9 @@ def test_earthquake_reports_cluster_into_alarms_with_the_reports_behind_them(ear
     deadline = time.monotonic() + 5
     while len(dept.cluster_layer) != len(clusters) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert len(dept.pins) == len(dept.desk.cases()) and len(dept.cluster_layer) == len(clusters)
+    assert len(dept.pins) == len(dept.triage.cases()) and len(dept.cluster_layer) == len(clusters)
     overdue = [f for f in dept.pins.features() if f.style.pulse]
-    assert overdue and all(dept.desk.overdue(dept.desk.get(f.id)) for f in overdue)
+    assert overdue and all(dept.triage.overdue(dept.triage.get(f.id)) for f in overdue)
 
 
 def test_earthquake_shows_cluster_alarms_and_the_districts_they_affect(earthquake_core):
@@ -76,7 +76,9 @@ def test_flood_reports_cluster_near_the_rising_gauges(city_core):
 def test_calm_day_stays_quiet(city_core):
     core = city_core(["citizen-137", "crisis"])
     counts = feed(core, "calm", 1800, vehicles=50)
-    assert counts.get("report/137", 0) == c137().desk.received > 0  # the usual trickle of reports arrives ...
+    assert (
+        counts.get("report/137", 0) == c137().triage.received > 0
+    )  # the usual trickle of reports arrives ...
     assert c137().clusters() == []  # ... and no cluster alarm
     _v, alarms = core.services["alarms"].snapshot()
     assert not [a for a in alarms if a.rule_id.startswith(("c137.", "crisis."))]

@@ -75,7 +75,9 @@ def test_department_journals_operator_actions_in_the_sessions_name(city_core):
 def test_keyed_table_keeps_the_selection_and_announces_only_real_changes(qapp, qtbot):
     from widgets.records_table import Column, RecordsTable
 
-    table = RecordsTable([Column("id", "شناسه", "Id"), Column("n", "عدد", "N", kind="number")], key="id")
+    table = RecordsTable(
+        [Column("id", "شناسه", "Id"), Column("n", "عدد", "N", kind="number")], key="id", keep_order=True
+    )
     qtbot.addWidget(table)
     heard: list = []
     table.sig_selected.connect(heard.append)
@@ -102,11 +104,14 @@ def test_tiles_reflow_and_shrink_in_a_narrow_dock(qapp, qtbot):
     strip.set_tiles([Tile(f"t{i}", "عنوان", "Title", float(i), detail="جزئیات") for i in range(7)])
     strip.resize(1900, 200)
     strip.show()
-    qtbot.waitUntil(lambda: strip._fit == 7)
-    assert not strip.tile("t0").compact and strip.minimumSizeHint().width() == KpiStrip.MIN_TILE_PX
-    strip.resize(480, 400)
-    qtbot.waitUntil(lambda: strip._fit == 3)
+    qtbot.waitUntil(lambda: strip._laid == 7)
+    assert not strip.tile("t0").compact and strip.minimumSizeHint().width() == 4 * KpiStrip.MIN_TILE_PX
+    strip.resize(480, 400)  # narrower than four tiles: still at most two rows, compact
+    qtbot.waitUntil(lambda: strip._laid == 4)
     assert strip.tile("t0").compact and strip.tile("t0").toolTip() == "جزئیات"
+    strip.resize(1300, 400)
+    qtbot.waitUntil(lambda: strip._laid == 7)
+    assert not strip.tile("t0").compact
 
 
 @pytest.mark.gui
