@@ -15,6 +15,11 @@ that declares its subscriptions, map layers and KPIs and keeps its own state (ea
 its own worker thread; the desk locks what it shares), and a `panel` ("package.module:Class",
 imported lazily). Either way every bus callback and KPI runs guarded: an exception is counted, kept
 (`errors`, `last_error`, `error_log`), shown on the department's panel and never reaches the bus.
+
+People at the console: `operator()` says who is at the desk and `audit()` makes an operator action
+attributable (an AuditEvent on `audit/event`, which storage journals). `every()` runs upkeep on a
+thread of its own (map layers that age whether a panel is on screen or not). `DataClock` tells the
+time of the data (replays and fast simulations judge ages by their own clock).
 """
 
 from __future__ import annotations
@@ -36,11 +41,42 @@ import numpy as np
 from console.catalog import DERIVED_PREFIX, signal_meta
 from console.health import FeedHealth, FeedState
 from console.logsetup import LogOnce
-from console.model import Axis, Reading
+from console.model import AuditEvent, Axis, Operator, Reading, Role, now_ns
 
 log = logging.getLogger(__name__)
 _once = LogOnce(log)
 NS = 1_000_000_000
+TOPIC_AUDIT = "audit/event"
+
+
+class DataClock:
+    """The time of the data: the newest data time seen, running on at wall-clock pace since then.
+
+    Live, it is the wall clock less the feed's latency; in a replay of yesterday it is yesterday; in
+    a simulation running faster than real time it follows the simulation. Before any data it is the
+    wall clock. Thread-safe; `see` is cheap (called per reading batch).
+    """
+
+    def __init__(self, wall: Callable[[], int] = now_ns):
+        self._wall = wall
+        self._lock = threading.Lock()
+        self._data: int | None = None
+        self._seen_at = 0
+
+    def see(self, t_ns: int) -> None:
+        with self._lock:
+            if self._data is None or t_ns > self._data:
+                self._data, self._seen_at = int(t_ns), self._wall()
+
+    def now(self) -> int:
+        with self._lock:
+            if self._data is None:
+                return self._wall()
+            return self._data + max(0, self._wall() - self._seen_at)
+
+    @property
+    def started(self) -> bool:
+        return self._data is not None
 
 
 @dataclass(frozen=True)
@@ -449,6 +485,7 @@ class Department:
     def __post_init__(self) -> None:
         self._batch_lock = threading.RLock()
         self.table: LatestTable | None = None
+        self.rules: list[Any] = []  # the alarm rules of rules.toml, as registered
         self.ctx: Any = None
         self.started = time.monotonic()
         self.config: dict[str, Any] = dict(self.defaults or {})
@@ -480,8 +517,10 @@ class Department:
             ctx.subscribe(topic, self.on_batch, worker=self.worker)
         if self.desk is not None:
             self._wire_desk(ctx)
+        self.rules = []
         if rules_file.is_file():
-            for rule in load_department_rules(rules_file, self.name, f"plugin:{self.name}"):
+            self.rules = load_department_rules(rules_file, self.name, f"plugin:{self.name}")
+            for rule in self.rules:
                 ctx.add_rule(rule)
         if self.panel is not None:
             ctx.add_panel(self._build_panel, self.title_fa, self.title_en)
@@ -593,9 +632,10 @@ class Department:
         city = self.city
         return next((d for d in city.districts if d.id == district_id), None) if city is not None else None
 
-    def district_name(self, district_id: str, language: str) -> str:
+    def district_name(self, district_id: str, language: str, fallback: str = "") -> str:
+        """A district's name in `language`; `fallback` (or the id) when the city does not know it."""
         d = self.district(district_id)
-        return d.name(language) if d is not None else (district_id or "—")
+        return d.name(language) if d is not None else (fallback or district_id or "—")
 
     def district_geometry(self, district_id: str) -> dict[str, Any] | None:
         """GeoJSON geometry (lon, lat) of a district, for map layers."""
@@ -615,6 +655,74 @@ class Department:
             p = shape(geometry).representative_point()
             self._centres[district_id] = (float(p.y), float(p.x))
         return self._centres[district_id]
+
+    def every(self, period_s: float, fn: Callable[[], None], name: str = "tick") -> None:
+        """Run `fn` every `period_s` seconds on a thread of its own until the plugin is deactivated
+        (upkeep that must not depend on a panel being on screen, e.g. map layers that age). A failure is
+        contained like any other (`_failed`: counted, logged once, shown on its panel), retried next time."""
+        stop = threading.Event()
+        where = f"{name} (every {period_s:g} s)"
+
+        def loop() -> None:
+            while not stop.wait(period_s):
+                try:
+                    fn()
+                except Exception as exc:
+                    self._failed(where, exc)
+                else:
+                    if self.last_error.startswith(where):
+                        self.last_error = ""  # it works again
+
+        thread = threading.Thread(target=loop, name=f"dept:{self.name}:{name}", daemon=True)
+
+        def dispose() -> None:
+            stop.set()
+            if thread.is_alive() and thread is not threading.current_thread():
+                thread.join(timeout=2.0)
+
+        self.ctx.on_dispose(dispose)
+        thread.start()
+
+    @property
+    def faults(self) -> Any:
+        """The plugin's console.plugins.FaultLog (contained callback failures), or None."""
+        return getattr(self.ctx, "faults", None)
+
+    # -- people -------------------------------------------------------------------------------------
+    def operator(self) -> Operator:
+        """Who is at the console: the session's operator, else the alarm engine's, else settings."""
+        op = getattr(self.service("session"), "operator", None)
+        if isinstance(op, Operator):
+            return op
+        current = getattr(self.service("alarms"), "current_operator", None)
+        if callable(current):
+            op = current()
+            if isinstance(op, Operator):
+                return op
+        name = getattr(getattr(self.ctx, "settings", None), "operator", "") or "operator"
+        return Operator(name=name, display_name=name, roles=frozenset({Role.OPERATOR}))
+
+    def console_name(self) -> str:
+        console = getattr(self.service("alarms"), "console", "")
+        return console or getattr(getattr(self.ctx, "settings", None), "console_id", "") or ""
+
+    def audit(
+        self, kind: str, subject: str, detail: dict[str, Any], operator: Operator | None = None
+    ) -> AuditEvent:
+        """Make an operator action attributable: an AuditEvent on `audit/event` (storage journals it)."""
+        who = operator or self.operator()
+        event = AuditEvent(
+            t=now_ns(),
+            kind=kind,
+            operator=who.name,
+            console=self.console_name(),
+            subject=subject,
+            detail={"department": self.name, **detail},
+        )
+        bus = self.service("bus")
+        if bus is not None:
+            bus.publish(TOPIC_AUDIT, event)
+        return event
 
     # -- contributions -------------------------------------------------------------------------------
     def add_kpi(

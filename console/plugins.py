@@ -172,6 +172,34 @@ class Registry:
             return len(self._items)
 
 
+class FaultLog:
+    """What went wrong inside a plugin's bus callbacks (its rule evaluation), for its panel to show.
+
+    The bus already contains the exception (counted, logged once a minute); this keeps the last one
+    per plugin so the operator sees on the department's own panel that its logic is failing.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic):
+        self._clock = clock
+        self._lock = threading.Lock()
+        self.count = 0
+        self.last = ""
+        self.last_t: float | None = None
+
+    def note(self, where: str, exc: BaseException) -> None:
+        with self._lock:
+            self.count += 1
+            self.last = f"{where}: {type(exc).__name__}: {exc}"
+            self.last_t = self._clock()
+
+    def recent(self, within_s: float = 60.0) -> str | None:
+        """The last fault if it happened within `within_s` seconds, else None."""
+        with self._lock:
+            if self.last_t is None or self._clock() - self.last_t > within_s:
+                return None
+            return self.last
+
+
 class Context:
     """What a plugin may do. Registrations are buffered until the host commits them."""
 
@@ -187,6 +215,7 @@ class Context:
         self._lock = threading.Lock()
         self._open = True
         self._live = False
+        self.faults = record.faults
 
     # read-only access to the core
     @property
@@ -213,9 +242,17 @@ class Context:
         bus = self._host.bus
         if bus is None:
             raise RuntimeError("no FeedBus in this host")
-        unsub = bus.subscribe(
-            pattern, callback, name=f"{self.name}:{getattr(callback, '__name__', 'cb')}", **kw
-        )
+        name = f"{self.name}:{getattr(callback, '__name__', 'cb')}"
+        faults = self.faults
+
+        def guarded(topic: str, items: list[Any]) -> None:
+            try:
+                callback(topic, items)
+            except Exception as exc:
+                faults.note(name.split(":", 1)[1], exc)
+                raise  # the bus counts it and logs it once a minute
+
+        unsub = bus.subscribe(pattern, guarded, name=name, **kw)
         done = threading.Event()
 
         def unsubscribe() -> None:
@@ -329,6 +366,7 @@ class PluginRecord:
     module: ModuleType | None = None
     context: Context | None = None
     loader: Callable[[], ModuleType] | None = field(default=None, repr=False)
+    faults: FaultLog = field(default_factory=FaultLog, repr=False)
 
     @property
     def version(self) -> str:

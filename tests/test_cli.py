@@ -40,6 +40,8 @@ def test_version(tmp_path):
         ["snapshot", "--out", "x.png", "--size", "huge"],
         ["run", "--headless", "--seconds", "soon"],
         ["snapshot", "--out", "x.png", "--seconds", "-3"],
+        ["snapshot", "--out", "x.png", "--sim-speed", "0"],
+        ["run", "--headless", "--sim-speed", "fast"],
     ],
 )
 def test_bad_arguments_exit_2_without_traceback(tmp_path, args):
@@ -100,3 +102,14 @@ def test_plugins_command_lists_extra_folder_plugins(tmp_path):
     out = run_cli("plugins", "--json", env_dir=tmp_path)
     states = {p["name"]: p["state"] for p in json.loads(out.stdout)}
     assert states["demo-dept"] == "active" and states["broken"] == "failed"
+
+
+def test_sim_speed_reaches_the_embedded_simulator_settings():
+    from console.cli.commands import settings_from_args
+    from console.cli.parser import build_parser
+
+    args = build_parser().parse_args(
+        ["snapshot", "--out", "x.png", "--scenario", "earthquake", "--sim-speed", "20"]
+    )
+    assert settings_from_args(args).sim_speed == 20.0
+    assert settings_from_args(build_parser().parse_args(["run"])).sim_speed == 1.0

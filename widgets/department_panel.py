@@ -17,7 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from console import i18n
 from console.departments import Row
@@ -83,22 +84,27 @@ def moment(t_ns: int | None, now_ns: int | None = None) -> str:
 class DepartmentPanel(PluginPanel):
     title_fa = ""
     title_en = ""
+    WIDE_PX = 1000  # split tabs: side by side when the panel is wider, one above the other when narrower
     tile_columns = 4
     keep_order = False  # True: tables keep the order `refresh` gives (most urgent first) until a click
 
     def __init__(self, department, parent: QWidget | None = None, *, tile_columns: int | None = None):
         super().__init__(parent, plugin=department.name)
         self.department = department
+        if getattr(department, "faults", None) is not None:
+            self.watch_faults(department.faults)
         self.title_fa = self.title_fa or getattr(department, "title_fa", "")
         self.title_en = self.title_en or getattr(department, "title_en", "")
         head = QHBoxLayout()
         self.heading = QLabel(self)
         self.heading.setStyleSheet("font-size: 15pt; font-weight: bold;")
+        self.heading.setWordWrap(True)  # long texts wrap instead of widening a narrow dock
         self.provenance = QLabel(self)
         self.provenance.setStyleSheet("color: #8b98a5;")
-        head.addWidget(self.heading)
-        head.addStretch(1)
-        head.addWidget(self.provenance)
+        self.provenance.setWordWrap(True)
+        self.provenance.setAlignment(Qt.AlignTrailing | Qt.AlignVCenter)
+        head.addWidget(self.heading, 1)
+        head.addWidget(self.provenance, 1)
         self.body.addLayout(head)
         self.tiles = KpiStrip(tile_columns or self.tile_columns, self)
         self.body.addWidget(self.tiles)
@@ -111,6 +117,7 @@ class DepartmentPanel(PluginPanel):
         self.tabs.setDocumentMode(True)
         self.body.addWidget(self.tabs, 1)
         self.tables: dict[str, tuple[RecordsTable, str, str]] = {}
+        self._splits: list[tuple[QSplitter, float]] = []
         self.build()
         self.retranslate()
         self.safe_refresh()
@@ -135,10 +142,12 @@ class DepartmentPanel(PluginPanel):
         title_en: str,
         columns: list[Column],
         on_select: Callable[[dict], None] | None = None,
+        *,
+        row_key: str = "entity",
     ) -> RecordsTable:
         """A tab with a table; double-click shows a row's entity on the map, `on_select(row)` follows
-        the operator's selection."""
-        table = RecordsTable(columns, self.tabs, keep_order=self.keep_order)
+        the operator's selection, `row_key` identifies a record across refreshes."""
+        table = RecordsTable(columns, self.tabs, key=row_key, keep_order=self.keep_order)
         table.doubleClicked.connect(lambda index, t=table: self._on_row_activated(t, index.row()))
         if on_select is not None:
             table.selectionModel().currentRowChanged.connect(
@@ -152,6 +161,28 @@ class DepartmentPanel(PluginPanel):
         widget.setProperty("title_fa", title_fa)
         widget.setProperty("title_en", title_en)
         self.tabs.addTab(widget, title_fa if i18n.lang() == "fa" else title_en)
+
+    def add_split_tab(
+        self, first: QWidget, second: QWidget, title_fa: str, title_en: str, first_share: float = 0.5
+    ) -> QSplitter:
+        """A tab with two parts (a list and the selected item's details): side by side on a wide panel,
+        stacked in a narrow dock; `first_share` of the room goes to the first part."""
+        split = QSplitter(Qt.Vertical, self)
+        split.addWidget(first)
+        split.addWidget(second)
+        self._splits.append((split, first_share))
+        self.add_tab(split, title_fa, title_en)
+        return split
+
+    def resizeEvent(self, event) -> None:
+        wanted = Qt.Horizontal if self.width() >= self.WIDE_PX else Qt.Vertical
+        for split, share in self._splits:
+            if split.orientation() != wanted or not split.property("sized"):
+                split.setOrientation(wanted)
+                span = self.width() if wanted == Qt.Horizontal else self.height()
+                split.setSizes([int(span * share), span - int(span * share)])
+                split.setProperty("sized", True)
+        super().resizeEvent(event)
 
     def add_bars_table(
         self, key: str, title_fa: str, title_en: str, columns: list[Column]

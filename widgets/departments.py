@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QStackedWidget, QTabWidget, QWidget
 from console import i18n
 from console.plugins import PanelSpec, PluginHost
 from widgets.placeholder import PlaceholderWidget
-from widgets.plugin_panel import FailedPluginCard, build_panel
+from widgets.plugin_panel import FailedPluginCard, PluginPanel, build_panel
 
 
 class _RegistryBridge(QObject):
@@ -51,7 +51,11 @@ class DepartmentTabs(QStackedWidget):
     def _on_added(self, spec: PanelSpec) -> None:
         if spec.area != "departments" or id(spec) in self._pages:
             return
-        self._add_page(id(spec), spec, build_panel(spec, self.tabs), spec.title())
+        widget = build_panel(spec, self.tabs)
+        rec = self.host.records.get(spec.plugin)
+        if isinstance(widget, PluginPanel) and rec is not None:
+            widget.watch_faults(rec.faults)
+        self._add_page(id(spec), spec, widget, spec.title())
 
     def _on_removed(self, spec: PanelSpec) -> None:
         owner_widget = self._pages.pop(id(spec), None)

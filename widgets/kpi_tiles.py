@@ -32,6 +32,7 @@ class Tile:
     decimals: int = 0
     status: str = "none"  # ok | warn | alarm | stale | none
     detail: str = ""
+    text: str = ""  # shown instead of the formatted number when the value is not a plain number (12:05)
 
     def title(self) -> str:
         return self.title_fa if i18n.lang() == "fa" else self.title_en
@@ -54,6 +55,8 @@ class KpiTile(QFrame):
         self.detail = QLabel(self)
         self.detail.setStyleSheet("color: #8b98a5;")
         self.detail.setWordWrap(True)
+        self.compact = False
+        self._last: Tile | None = None
         lay = QVBoxLayout(self)
         lay.setContentsMargins(10, 6, 10, 6)
         lay.setSpacing(2)
@@ -61,7 +64,17 @@ class KpiTile(QFrame):
             w.setAlignment(Qt.AlignLeading | Qt.AlignVCenter)
             lay.addWidget(w)
 
+    def set_compact(self, compact: bool) -> None:
+        """Smaller numbers and no detail line: many tiles in a narrow dock (detail moves to the tooltip)."""
+        self.compact = compact
+        self.detail.setVisible(not compact)
+        margin = (6, 3, 6, 3) if compact else (10, 6, 10, 6)
+        self.layout().setContentsMargins(*margin)
+        if self._last is not None:
+            self.show_tile(self._last)
+
     def show_tile(self, tile: Tile) -> None:
+        self._last = tile
         colour, glyph = STATUS_STYLE.get(tile.status, STATUS_STYLE["none"])
         self.title.setText(f"{glyph} {tile.title()}".strip())
         self.title.setStyleSheet(f"color: {colour if tile.status != 'none' else '#b8c4d0'};")
@@ -69,22 +82,26 @@ class KpiTile(QFrame):
             self.value.setText("—")
             self.detail.setText(tile.detail or i18n.tr("kpi.no_data"))
         else:
-            if tile.unit == "%":  # a percent sign, not a unit word: no space, Persian form in Persian
-                unit = "٪" if i18n.lang() == "fa" else "%"
+            if tile.text:
+                self.value.setText(tile.text)
             else:
-                unit = f" {tile.unit}" if tile.unit else ""
-            self.value.setText(f"{i18n.number(tile.value, tile.decimals)}{unit}")
+                if tile.unit == "%":  # a percent sign, not a unit word: no space, Persian form in Persian
+                    unit = "٪" if i18n.lang() == "fa" else "%"
+                else:
+                    unit = f" {tile.unit}" if tile.unit else ""
+                self.value.setText(f"{i18n.number(tile.value, tile.decimals)}{unit}")
             self.detail.setText(tile.detail)
         self.value.setStyleSheet(
-            f"font-size: 20pt; font-weight: bold; color: "
+            f"font-size: {14 if self.compact else 20}pt; font-weight: bold; color: "
             f"{'#8b98a5' if tile.status == 'stale' else '#ffffff'};"
         )
+        self.setToolTip(self.detail.text())
 
 
 class KpiStrip(QWidget):
     """A responsive grid of tiles, updated by key: as many columns as fit (at most `columns`, and
     never more than two rows), so a panel in a narrow dock never forces the window wider or taller
-    than the screen."""
+    than the screen; with more than one row the tiles turn compact (detail in the tooltip)."""
 
     MIN_TILE_PX = 150
 
@@ -111,7 +128,9 @@ class KpiStrip(QWidget):
     def _fit(self) -> int:
         width = self.width() if self.isVisible() else self.MIN_TILE_PX * self.columns
         fewest = min(self.columns, -(-len(self._order) // 2))  # at most two rows
-        return max(1, fewest, min(self.columns, width // self.MIN_TILE_PX))
+        spacing = self._grid.spacing()
+        fits = (width + spacing) // (self.MIN_TILE_PX + spacing)
+        return max(1, fewest, min(self.columns, fits))
 
     def _reflow(self) -> None:
         cols = self._fit()
@@ -120,11 +139,19 @@ class KpiStrip(QWidget):
         self._laid = cols
         for key in self._order:
             self._grid.removeWidget(self._tiles[key])
+        compact = cols < len(self._order)  # more than one row: keep them small
         for i, key in enumerate(self._order):
+            self._tiles[key].set_compact(compact)
             self._grid.addWidget(self._tiles[key], i // cols, i % cols)
+        for c in range(self.columns):
+            self._grid.setColumnStretch(c, 1 if c < cols else 0)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
+        self._reflow()
+
+    def showEvent(self, event) -> None:  # a resize while hidden arrives before the widget is visible
+        super().showEvent(event)
         self._reflow()
 
     def minimumSizeHint(self) -> QSize:

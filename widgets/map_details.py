@@ -9,14 +9,11 @@ storage room's history provider), a time slider and play.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import math
 from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QLocale, Qt, QTimer, Signal
-from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -37,6 +34,7 @@ from console.catalog import TOPICS, signal_meta
 from console.entities import EntityInfo, EntityState, Trail
 from console.health import FeedHealth
 from console.maplayers import MapFeature, MapLayer
+from widgets.photo_view import pixmap_from_data_uri
 
 LEVEL_KEYS = {0: "map.legend.ok", 1: "map.legend.warn", 2: "map.legend.alarm", 3: "map.legend.alarm"}
 
@@ -69,15 +67,7 @@ def _number_locale() -> QLocale:
     return QLocale(QLocale.Persian, QLocale.Iran) if i18n.lang() == "fa" else QLocale.c()
 
 
-def _photo(uri: object) -> QPixmap | None:
-    if not isinstance(uri, str) or not uri.startswith("data:image/") or ";base64," not in uri:
-        return None
-    try:
-        data = base64.b64decode(uri.split(",", 1)[1], validate=True)
-    except (ValueError, binascii.Error):
-        return None
-    pm = QPixmap()
-    return pm if pm.loadFromData(data) else None
+_photo = pixmap_from_data_uri
 
 
 class TrackReplay(QFrame):

@@ -1,8 +1,11 @@
 """Containment for department panels: a plugin's panel can fail without taking anything else down.
 
 - `build_panel(spec, parent)` calls the plugin's factory; if it raises, an error card takes its place.
-- `PluginPanel` is the base class for plugin panels: `refresh()` runs on a timer and any exception
-  in it is shown on the panel itself (one line), logged once, and retried on the next tick.
+- `PluginPanel` is the base class for plugin panels: `refresh()` runs on a timer while the panel is
+  on screen (and when it is shown) and any exception
+  in it is shown on the panel itself (one line), logged once, and retried on the next tick. A panel
+  that watches its plugin's `FaultLog` (`watch_faults`) also shows, for a minute, the last exception
+  raised by the plugin's bus callbacks (its rule evaluation), which the bus has contained.
 - `FailedPluginCard` shows why a plugin could not be loaded at all.
 """
 
@@ -69,6 +72,8 @@ class PluginPanel(QWidget):
         self.plugin = plugin
         self.refresh_errors = 0
         self.last_error = ""
+        self.last_fault = ""
+        self._faults = None  # console.plugins.FaultLog of the plugin, when known
         self._error = QLabel(self)
         self._error.setObjectName("panelError")
         self._error.setWordWrap(True)
@@ -77,13 +82,29 @@ class PluginPanel(QWidget):
         self.body.setContentsMargins(6, 6, 6, 6)
         self.body.addWidget(self._error)
         self._timer = QTimer(self)
-        self._timer.timeout.connect(self.safe_refresh)
+        self._timer.timeout.connect(self._on_tick)
         self._timer.start(self.refresh_ms)
 
     def refresh(self) -> None:  # pragma: no cover - abstract
         """Redraw from core state; called on the GUI thread every `refresh_ms`."""
 
+    def _on_tick(self) -> None:
+        """Timed refreshes only while the panel is on screen (a dozen department tabs, one shown)."""
+        if self.isVisible():
+            self.safe_refresh()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        QTimer.singleShot(
+            0, self, self._on_tick
+        )  # up to date as soon as it is shown (after it is drawn once)
+
+    def watch_faults(self, faults) -> None:
+        """Show the plugin's contained callback failures (a console.plugins.FaultLog) on this panel."""
+        self._faults = faults
+
     def safe_refresh(self) -> None:
+        lines = []
         try:
             self.refresh()
         except Exception as exc:
@@ -96,12 +117,17 @@ class PluginPanel(QWidget):
                 type(self).__name__,
                 self.last_error,
             )
-            self._error.setText(i18n.tr("plugin.panel_error", reason=self.last_error))
-            self._error.show()
+            lines.append(i18n.tr("plugin.panel_error", reason=self.last_error))
         else:
-            if self._error.isVisible():
-                self._error.hide()
-                self.last_error = ""
+            self.last_error = ""
+        self.last_fault = (self._faults.recent() if self._faults is not None else None) or ""
+        if self.last_fault:
+            lines.append(i18n.tr("plugin.rule_error", reason=self.last_fault))
+        if lines:
+            self._error.setText("\n".join(lines))
+            self._error.show()
+        elif not self._error.isHidden():
+            self._error.hide()
 
     def retranslate(self) -> None:
         """Subclasses re-set their texts; called on language switch."""

@@ -94,11 +94,23 @@ def _add_sim(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, help="simulator seed (same seed, same city day)")
 
 
+def speed_arg(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"speed must be a number, not {text!r}") from None
+    if not 0 < v <= 1000:
+        raise argparse.ArgumentTypeError(
+            f"speed {text} out of range (0 .. 1000 simulated seconds per second)"
+        )
+    return v
+
+
 def _add_sim_speed(p: argparse.ArgumentParser) -> None:
     """The embedded simulator's pace (run, snapshot; `simulate` has its own --speed)."""
     p.add_argument(
         "--sim-speed",
-        type=float,
+        type=speed_arg,
         metavar="X",
         help="embedded simulator: simulated seconds per real second (default 1; e.g. 60 to see an hour in a minute)",
     )
