@@ -70,7 +70,15 @@ def pytest_runtest_protocol(item, nextitem):
 
 @pytest.fixture(autouse=True)
 def _reset_language():
+    """Every test starts in Persian, right to left (the application is shared by the whole run)."""
     from console import i18n
 
     yield
     i18n.set_lang("fa")
+    if "PySide6.QtWidgets" in sys.modules:
+        from PySide6.QtWidgets import QApplication
+
+        if QApplication.instance() is not None:
+            from widgets.theme import apply_direction
+
+            apply_direction("fa")
