@@ -85,10 +85,8 @@ class KpiTile(QFrame):
             if tile.text:
                 self.value.setText(tile.text)
             else:
-                if tile.unit == "%":  # a percent sign, not a unit word: no space, Persian form in Persian
-                    unit = "٪" if i18n.lang() == "fa" else "%"
-                else:
-                    unit = f" {tile.unit}" if tile.unit else ""
+                unit = i18n.unit(tile.unit)  # "٪" glued to the number; a unit word after a space
+                unit = unit if tile.unit == "%" else f" {unit}" if unit else ""
                 self.value.setText(f"{i18n.number(tile.value, tile.decimals)}{unit}")
             self.detail.setText(tile.detail)
         self.value.setStyleSheet(
