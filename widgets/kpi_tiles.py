@@ -98,10 +98,11 @@ class KpiTile(QFrame):
 
 class KpiStrip(QWidget):
     """A responsive grid of tiles, updated by key: as many columns as fit (at most `columns`, and
-    never more than two rows), so a panel in a narrow dock never forces the window wider or taller
-    than the screen; with more than one row the tiles turn compact (detail in the tooltip)."""
+    never more than MAX_ROWS rows), so a panel in a narrow dock never forces the window wider or
+    taller than the screen; with more than one row the tiles turn compact (detail in the tooltip)."""
 
     MIN_TILE_PX = 150
+    MAX_ROWS = 3  # compact tiles in a narrow dock: at most three short rows
 
     def __init__(self, columns: int = 4, parent: QWidget | None = None):
         super().__init__(parent)
@@ -125,7 +126,7 @@ class KpiStrip(QWidget):
 
     def _fit(self) -> int:
         width = self.width() if self.isVisible() else self.MIN_TILE_PX * self.columns
-        fewest = min(self.columns, -(-len(self._order) // 2))  # at most two rows
+        fewest = min(self.columns, -(-len(self._order) // self.MAX_ROWS))
         spacing = self._grid.spacing()
         fits = (width + spacing) // (self.MIN_TILE_PX + spacing)
         return max(1, fewest, min(self.columns, fits))
@@ -153,7 +154,7 @@ class KpiStrip(QWidget):
         self._reflow()
 
     def minimumSizeHint(self) -> QSize:
-        fewest = max(1, min(self.columns, -(-len(self._order) // 2)))
+        fewest = max(1, min(self.columns, -(-len(self._order) // self.MAX_ROWS)))
         return QSize(self.MIN_TILE_PX * fewest, super().minimumSizeHint().height())
 
     def tile(self, key: str) -> KpiTile:
