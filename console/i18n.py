@@ -114,6 +114,14 @@ def catalog_keys() -> list[str]:
     return sorted(_catalog)
 
 
+def unit(symbol: str, language: str | None = None) -> str:
+    """A unit of measure as people read it: "کیلوولت" for kV in Persian; unknown symbols as given."""
+    if not symbol:
+        return ""
+    key = f"unit.{symbol}"
+    return tr(key, language) if has_key(key) else symbol
+
+
 def digits(value: object, language: str | None = None) -> str:
     """Numbers as people read them: Persian digits and separators in the Persian UI."""
     text = str(value)

@@ -85,10 +85,8 @@ class KpiTile(QFrame):
             if tile.text:
                 self.value.setText(tile.text)
             else:
-                if tile.unit == "%":  # a percent sign, not a unit word: no space, Persian form in Persian
-                    unit = "٪" if i18n.lang() == "fa" else "%"
-                else:
-                    unit = f" {tile.unit}" if tile.unit else ""
+                unit = i18n.unit(tile.unit)  # "٪" glued to the number; a unit word after a space
+                unit = unit if tile.unit == "%" else f" {unit}" if unit else ""
                 self.value.setText(f"{i18n.number(tile.value, tile.decimals)}{unit}")
             self.detail.setText(tile.detail)
         self.value.setStyleSheet(
@@ -100,10 +98,11 @@ class KpiTile(QFrame):
 
 class KpiStrip(QWidget):
     """A responsive grid of tiles, updated by key: as many columns as fit (at most `columns`, and
-    never more than two rows), so a panel in a narrow dock never forces the window wider or taller
-    than the screen; with more than one row the tiles turn compact (detail in the tooltip)."""
+    never more than MAX_ROWS rows), so a panel in a narrow dock never forces the window wider or
+    taller than the screen; with more than one row the tiles turn compact (detail in the tooltip)."""
 
     MIN_TILE_PX = 150
+    MAX_ROWS = 3  # compact tiles in a narrow dock: at most three short rows
 
     def __init__(self, columns: int = 4, parent: QWidget | None = None):
         super().__init__(parent)
@@ -127,7 +126,7 @@ class KpiStrip(QWidget):
 
     def _fit(self) -> int:
         width = self.width() if self.isVisible() else self.MIN_TILE_PX * self.columns
-        fewest = min(self.columns, -(-len(self._order) // 2))  # at most two rows
+        fewest = min(self.columns, -(-len(self._order) // self.MAX_ROWS))
         spacing = self._grid.spacing()
         fits = (width + spacing) // (self.MIN_TILE_PX + spacing)
         return max(1, fewest, min(self.columns, fits))
@@ -155,7 +154,7 @@ class KpiStrip(QWidget):
         self._reflow()
 
     def minimumSizeHint(self) -> QSize:
-        fewest = max(1, min(self.columns, -(-len(self._order) // 2)))
+        fewest = max(1, min(self.columns, -(-len(self._order) // self.MAX_ROWS)))
         return QSize(self.MIN_TILE_PX * fewest, super().minimumSizeHint().height())
 
     def tile(self, key: str) -> KpiTile:

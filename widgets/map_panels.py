@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from console import i18n, mapstyle
+from widgets.elided_label import ElidedLabel
 
 SW = 18  # swatch size, px
 
@@ -274,11 +275,11 @@ class MapBar(QFrame):
         self.panel_button.setChecked(True)
         self.panel_button.setObjectName("mapPanelButton")
         self.panel_button.toggled.connect(self.sig_panel.emit)
-        self.base_label = QLabel(self)
+        self.base_label = ElidedLabel(self)  # narrow windows elide; the whole text is in the tooltip
         self.base_label.setObjectName("mapBaseLabel")
-        self.counts_label = QLabel(self)
+        self.counts_label = ElidedLabel(self)
         self.counts_label.setObjectName("mapCountsLabel")
-        self.hint_label = QLabel(self)
+        self.hint_label = ElidedLabel(self)
         self.hint_label.setObjectName("mapHintLabel")
         self.hint_label.hide()
         self.fit_button = QToolButton(self)

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
+from console import i18n
 from console.catalog import TOPICS, known_signals
 from console.model import Priority
 
@@ -305,7 +306,7 @@ def render_message(rule: Rule, change: Change, language: str, fmt_number: Callab
         "entity": change.subject,
         "name": name or change.subject,
         "value": "" if change.value is None else fmt_number(change.value, 2 if abs(change.value) < 10 else 0),
-        "unit": rule.unit,
+        "unit": i18n.unit(rule.unit, language),
         "count": "" if change.value is None else fmt_number(change.value, 0),
     }
     if template:
@@ -317,10 +318,8 @@ def render_message(rule: Rule, change: Change, language: str, fmt_number: Callab
         values["name"] or values["title"]
     ]  # the title has its own column; the message says where and how much
     if values["value"]:
-        amount = f"{values['value']} {values['unit']}".strip()
-        parts.append(
-            amount + "\u200f" if language == "fa" and values["unit"] else amount
-        )  # RLM: unit stays put
+        sep = "" if values["unit"] in ("%", "٪") else " "
+        parts.append(f"{values['value']}{sep}{values['unit']}".strip())
     return " — ".join(p for p in parts if p)
 
 

@@ -259,7 +259,9 @@ def test_message_templates_fall_back_on_a_bad_template():
     out = []
     idx.evaluate("water/gauge", [reading(level=3.456, attrs={"name": "Gauge 1"})], out)
     assert render_message(rule, out[0], "en", lambda v, d: f"{v:.{d}f}") == "Gauge 1 at 3.46 m"
-    assert render_message(rule, out[0], "fa", lambda v, d: f"{v:.{d}f}") == "Gauge 1 — 3.46 m\u200f"
+    assert (
+        render_message(rule, out[0], "fa", lambda v, d: f"{v:.{d}f}") == "Gauge 1 — 3.46 متر"
+    )  # the unit in Persian
 
 
 def test_fence_grid_gives_the_same_answers_as_every_fence():

@@ -105,9 +105,9 @@ def test_tiles_reflow_and_shrink_in_a_narrow_dock(qapp, qtbot):
     strip.resize(1900, 200)
     strip.show()
     qtbot.waitUntil(lambda: strip._laid == 7)
-    assert not strip.tile("t0").compact and strip.minimumSizeHint().width() == 4 * KpiStrip.MIN_TILE_PX
-    strip.resize(480, 400)  # narrower than four tiles: still at most two rows, compact
-    qtbot.waitUntil(lambda: strip._laid == 4)
+    assert not strip.tile("t0").compact and strip.minimumSizeHint().width() == 3 * KpiStrip.MIN_TILE_PX
+    strip.resize(300, 400)  # narrower than three tiles: still at most three rows, compact
+    qtbot.waitUntil(lambda: strip._laid == 3)
     assert strip.tile("t0").compact and strip.tile("t0").toolTip() == "جزئیات"
     strip.resize(1300, 400)
     qtbot.waitUntil(lambda: strip._laid == 7)
