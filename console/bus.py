@@ -231,6 +231,8 @@ class FeedBus:
     def _deliver(self, sub: _Subscription, batch: dict[str, list[Any]]) -> float:
         start = self._clock()
         for topic, items in batch.items():
+            if not sub.active:  # unsubscribed meanwhile: nothing more, not even the rest of this batch
+                break
             try:
                 sub.callback(topic, items)
             except Exception as exc:  # a subscriber never takes the bus down

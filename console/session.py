@@ -43,6 +43,10 @@ class Session:
             await asyncio.to_thread(self.login_demo, name, roles)
 
     async def async_stop(self) -> None:
+        # The alarm engine has stopped; transitions it published may still wait for the journal on
+        # the store's worker. They are journaled first, so a shift's last entry is its logout.
+        if self.operator is not None:
+            self.bus.drain_workers(10.0)
         self.logout("console stopped")
 
     # -- who ----------------------------------------------------------------------------------------

@@ -177,3 +177,31 @@ def test_back_pressure_waits_for_capacity():
         bus.close()
 
     asyncio.run(scenario())
+
+
+def test_an_unsubscribed_worker_gets_nothing_more_of_the_batch_in_delivery():
+    """Unsubscribing means nothing more, even from a batch being delivered (the alarm engine stops
+    before the operator's logout is journaled: no transition may come after it)."""
+    bus = FeedBus()
+    got: list[str] = []
+    started, gate = threading.Event(), threading.Event()
+    worker: list[threading.Thread] = []
+
+    def callback(topic, items):
+        if topic == "x/first":
+            worker.append(threading.current_thread())
+            started.set()
+            gate.wait(10)
+            return
+        got.append(topic)
+        unsubscribe()  # from inside: "x/b", in the same batch, is not delivered
+
+    unsubscribe = bus.subscribe("x/#", callback, name="probe", worker=True)
+    bus.publish("x/first", 1)
+    assert started.wait(10)
+    bus.publish("x/a", 2)
+    bus.publish("x/b", 3)  # both wait for the worker: one batch
+    gate.set()
+    worker[0].join(10)
+    assert got == ["x/a"] and not worker[0].is_alive()
+    bus.close()

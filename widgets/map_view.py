@@ -423,7 +423,10 @@ class MapWidget(QWidget):
     def _flash(self, text: str) -> None:
         self.bar.hint_label.setText(text)
         self.bar.hint_label.show()
-        QTimer.singleShot(5000, lambda: self.bar.hint_label.setVisible(self.bar.draw_button.isChecked()))
+        bar = self.bar  # the label as context: a map closed within the 5 s cancels the timer
+        QTimer.singleShot(
+            5000, bar.hint_label, lambda: bar.hint_label.setVisible(bar.draw_button.isChecked())
+        )
 
     # -- switches ------------------------------------------------------------------------------------------
     def _on_toggle(self, key: str, on: bool) -> None:

@@ -117,6 +117,7 @@ class AlarmEngine:
         self.policy = AnnunciationPolicy(self.config.annunciation)
         self.escalation = Escalation(self.config.escalation)
         self._lock = threading.RLock()
+        self._processing = threading.RLock()  # held while a bus batch is evaluated (see stop)
         self._alarms: dict[str, Alarm] = {}
         self._by_rule: dict[str, set[str]] = {}
         self._active_by_rule: dict[str, int] = {}
@@ -252,6 +253,10 @@ class AlarmEngine:
     # -- evaluation (bus worker thread) -----------------------------------------------------------------
     def process(self, topic: str, items: list[Any]) -> None:
         """FeedBus callback: readings, CAP alerts and other consoles' transitions."""
+        with self._processing:  # stop() waits for a batch being evaluated
+            self._process(topic, items)
+
+    def _process(self, topic: str, items: list[Any]) -> None:
         if topic == TOPIC_REMOTE:
             self.apply_remote(items)
             return
@@ -1086,6 +1091,12 @@ class AlarmEngine:
         for unsub in self._unsubs:
             unsub()
         self._unsubs.clear()
+        # a batch still being evaluated on the bus worker (the unsubscribe waits only 2 s for it) may
+        # raise transitions: stopped means no more of them, so wait for it (bounded)
+        if self._processing.acquire(timeout=10.0):
+            self._processing.release()
+        else:
+            log.error("alarm engine: still evaluating a batch 10 s after stop")
 
     async def async_start(self) -> None:
         import asyncio

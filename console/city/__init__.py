@@ -7,6 +7,7 @@ UI; real district polygons come in through `python main.py geo import` (OSM Over
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 from shapely.geometry import Point, Polygon, shape
 from shapely.strtree import STRtree
 
-from console.geo import haversine_m
+from console.geo import LocalProjection, haversine_m
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,18 @@ class Road:
     district: str
 
 
+@dataclass(frozen=True)
+class Zone:
+    """A circular area with a traffic restriction, e.g. a pedestrian zone no bus line may enter."""
+
+    id: str
+    name_fa: str
+    name_en: str
+    lat: float
+    lon: float
+    radius_m: float
+
+
 @dataclass
 class City:
     key: str
@@ -68,6 +81,7 @@ class City:
     places: dict[str, list[dict[str, Any]]] = field(
         default_factory=dict
     )  # kind -> [{id, lat, lon, name_fa, ...}]
+    no_bus: list[Zone] = field(default_factory=list)  # areas bus routes and detours keep out of
     _polys: list[Polygon] = field(default_factory=list, repr=False)
     _tree: STRtree | None = field(default=None, repr=False)
     _adj: dict[int, list[tuple[int, Road]]] = field(default_factory=dict, repr=False)
@@ -147,6 +161,25 @@ class City:
                 }
             )
         return {"type": "FeatureCollection", "features": feats}
+
+    def roads_within(self, lat: float, lon: float, radius_m: float) -> list[Road]:
+        """Roads some part of which comes within `radius_m` of (lat, lon) (straight segments)."""
+        proj = LocalProjection(lat, lon)
+        out = []
+        for r in self.roads:
+            a, b = self.nodes[r.a], self.nodes[r.b]
+            ax, ay = proj.to_xy(a.lat, a.lon)
+            bx, by = proj.to_xy(b.lat, b.lon)
+            dx, dy = float(bx - ax), float(by - ay)
+            span = dx * dx + dy * dy
+            k = 0.0 if span == 0 else min(1.0, max(0.0, -(float(ax) * dx + float(ay) * dy) / span))
+            if math.hypot(float(ax) + k * dx, float(ay) + k * dy) <= radius_m:
+                out.append(r)
+        return out
+
+    def no_bus_roads(self, margin_m: float = 0.0) -> set[str]:
+        """Ids of the roads that cross or touch a no-bus zone (widened by `margin_m`)."""
+        return {r.id for z in self.no_bus for r in self.roads_within(z.lat, z.lon, z.radius_m + margin_m)}
 
     def nearest_node(self, lat: float, lon: float) -> Node:
         return min(self.nodes.values(), key=lambda n: haversine_m(lat, lon, n.lat, n.lon))

@@ -85,6 +85,7 @@ def with_imported_districts(city):
         roads,
         synthetic=city.synthetic,
         districts_origin=str(path),
+        no_bus=city.no_bus,
     )
     out.places = {
         kind: [{**p, "district": district_of(p["lat"], p["lon"])} for p in items]

@@ -9,10 +9,13 @@ from __future__ import annotations
 import math
 import random
 
-from console.city import City, District, Node, Road
+from console.city import City, District, Node, Road, Zone
 from console.geo import LocalProjection, haversine_m
 
 CENTER = (34.6401, 50.8764)
+# The pedestrian precinct around the shrine of Fatima Masumeh (real position): bus lines go round it.
+# The alarm rule bus.shrine.zone (resources/rules/qom.toml) watches the same circle.
+SHRINE_ZONE = Zone("shrine", "محدودهٔ پیادهٔ حرم", "Shrine pedestrian zone", 34.6416, 50.8790, 250.0)
 RING_RADII_M = (1200.0, 2600.0, 4000.0, 5500.0, 7000.0)
 RADIALS = 24
 STRETCH = (1.25, 0.9)  # x (east), y (north) scale: the city is elongated
@@ -100,7 +103,7 @@ def build_qom(seed: int = 1405) -> City:
     for h in range(6):
         add_road(hub_ids[h], hub_ids[(h + 1) % 6], "local", "میدان مرکزی", "Central square")
 
-    city = City("qom", "قم", "Qom", CENTER, districts, nodes, roads, synthetic=True)
+    city = City("qom", "قم", "Qom", CENTER, districts, nodes, roads, synthetic=True, no_bus=[SHRINE_ZONE])
     city.places = _places(city, rng)
     return city
 

@@ -5,6 +5,11 @@ Windows are scanned once with Welford's add/remove recurrence (O(n) whatever the
 re-summed exactly whenever the samples removed since the last exact sum outnumber the window (slow
 drift over days of data) or a removal cancelled most digits of the spread (an outlier leaving a flat
 window), so a flat baseline reads flat again.
+
+The recurrence runs on offsets from the mean of the last exact sum, so on a baseline at a high level
+its roundings are ulps of the spread, not of the level; exact sums are corrected two-pass, so they do
+not depend on summation order. Both matter to z-scores: over a window whose std sits at its floor
+(1e-9 of the level) one ulp of the mean is 2e-7 of z. What rounding is left is bounded in the tests.
 """
 
 import numpy as np
@@ -19,9 +24,11 @@ cnp.import_array()
 
 
 cdef void _exact(const double *y, int64_t lo, int64_t hi, double *mean, double *m2, int64_t *cnt) noexcept nogil:
-    """Two-pass mean and M2 of the finite samples of y[lo:hi]."""
+    """Mean and M2 of the finite samples of y[lo:hi], corrected two-pass (Chan, Golub & LeVeque):
+    the second pass sums the deviations too and moves the mean by their average, so the result does
+    not depend on the order of the first sum (the twin sums pairwise, this loop sequentially)."""
     cdef int64_t j, c = 0
-    cdef double s = 0.0, m, d, acc = 0.0
+    cdef double s = 0.0, m, d, acc = 0.0, dsum = 0.0
     for j in range(lo, hi):
         if isfinite(y[j]):
             s += y[j]
@@ -35,15 +42,20 @@ cdef void _exact(const double *y, int64_t lo, int64_t hi, double *mean, double *
     for j in range(lo, hi):
         if isfinite(y[j]):
             d = y[j] - m
+            dsum += d
             acc += d * d
-    mean[0] = m
-    m2[0] = acc
+    mean[0] = m + dsum / <double>c
+    acc -= dsum * dsum / <double>c
+    m2[0] = acc if acc > 0.0 else 0.0
     cnt[0] = c
 
 
 cdef void _welford(const double *y, const int64_t *lo, const int64_t *hi, Py_ssize_t n, double *out_mean,
                    double *out_m2, int64_t *out_cnt) noexcept nogil:
-    cdef double mean = 0.0, m2 = 0.0, v, d, term
+    # The recurrence runs on x = v - shift, shift being the mean of the last exact sum (or the first
+    # sample): on a baseline at a high level the running offset rounds to its own small magnitude,
+    # not to ulps of the level, and the mean is rounded once (shift + offset) when it is output.
+    cdef double shift = 0.0, off = 0.0, m2 = 0.0, v, x, d, term
     cdef int64_t c = 0, add = 0, rem = 0, removed = 0
     cdef bint lost
     cdef Py_ssize_t i
@@ -52,10 +64,15 @@ cdef void _welford(const double *y, const int64_t *lo, const int64_t *hi, Py_ssi
             v = y[add]
             add += 1
             if isfinite(v):
+                if c == 0:
+                    shift = v
+                    off = 0.0
+                    m2 = 0.0
+                x = v - shift
                 c += 1
-                d = v - mean
-                mean += d / <double>c
-                m2 += d * (v - mean)
+                d = x - off
+                off += d / <double>c
+                m2 += d * (x - off)
         lost = False
         while rem < lo[i] and rem < add:
             v = y[rem]
@@ -64,18 +81,23 @@ cdef void _welford(const double *y, const int64_t *lo, const int64_t *hi, Py_ssi
                 c -= 1
                 removed += 1
                 if c == 0:
-                    mean = 0.0
+                    off = 0.0
                     m2 = 0.0
                 else:
-                    d = v - mean
-                    mean -= d / <double>c
-                    term = d * (v - mean)
+                    x = v - shift
+                    d = x - off
+                    off -= d / <double>c
+                    term = d * (x - off)
                     m2 -= term
-                    lost = lost or m2 < 1e-3 * term  # an outlier left: digits of the spread cancelled
+                    # an outlier left: digits of the spread (and of the mean) cancelled. Below ~1e-154
+                    # the squares underflow to 0 and hide that, so a departure that moved the mean
+                    # but left no trace in the squares re-sums too.
+                    lost = lost or m2 < 1e-3 * term or (term == 0.0 and d != 0.0)
         if lost or removed > c + 16:
-            _exact(y, rem, add, &mean, &m2, &c)
+            _exact(y, rem, add, &shift, &m2, &c)
+            off = 0.0
             removed = 0
-        out_mean[i] = mean
+        out_mean[i] = shift + off if c > 0 else 0.0
         out_m2[i] = m2 if m2 > 0.0 else 0.0
         out_cnt[i] = c
 

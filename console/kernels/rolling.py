@@ -32,8 +32,8 @@ _CHUNK = 1 << 20
 def window_stats(y: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(mean, M2 = sum of squared deviations, count) of the finite samples in each [lo_i, hi_i).
 
-    Exact two-pass sums per window (O(n * longest window), gathered in chunks): the reference the
-    compiled Welford recurrence is checked against.
+    Exact corrected two-pass sums per window (O(n * longest window), gathered in chunks): the
+    reference the compiled Welford recurrence is checked against.
     """
     n = len(y)
     mean, m2, cnt = np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.int64)
@@ -53,7 +53,12 @@ def window_stats(y: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndar
         c = ok.sum(axis=1)
         m = vals.sum(axis=1) / np.maximum(c, 1)
         dev = np.where(ok, vals - m[:, None], 0.0)
-        mean[a:b], m2[a:b], cnt[a:b] = np.where(c > 0, m, 0.0), (dev * dev).sum(axis=1), c
+        # corrected two-pass: the deviations' own sum moves the mean to where rounding of the first
+        # sum left it off (the compiled kernel sums in another order; both land on the same mean)
+        dsum = dev.sum(axis=1)
+        m = m + dsum / np.maximum(c, 1)
+        m2[a:b] = (dev * dev).sum(axis=1) - dsum * dsum / np.maximum(c, 1)
+        mean[a:b], cnt[a:b] = np.where(c > 0, m, 0.0), c
     return mean, m2, cnt
 
 

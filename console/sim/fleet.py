@@ -48,6 +48,7 @@ MIN_LAYOVER_S = 5.0
 HOLD_EARLY_S = 30.0  # an earlier bus holds at the stop
 MAX_HOLD_S = 120.0
 SCHEDULE_SPEED = 0.85 * 0.93  # timetable speed relative to traffic (bus factor, 7% slack)
+MAX_START_OFF_S = 400.0  # the start's slot jitter (±15% of a headway) is at most ±60 s off the timetable
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,8 @@ class Route:
 
 
 def make_routes(graph: RoadGraph, count: int, rng: np.random.Generator) -> list[Route]:
-    """Bus routes: shortest paths between distant nodes (radial, cross-town and ring-ish lines)."""
+    """Bus routes: shortest paths between distant nodes (radial, cross-town and ring-ish lines), round
+    the city's no-bus zones."""
     n = len(graph.node_ids)
     routes: list[Route] = []
     tries = 0
@@ -74,7 +76,7 @@ def make_routes(graph: RoadGraph, count: int, rng: np.random.Generator) -> list[
         dist = np.hypot(graph.lat[a] - graph.lat[b], (graph.lon[a] - graph.lon[b]) * 0.82) * 111_000
         if dist < 4000:
             continue
-        path = graph.shortest_path(a, b)
+        path = graph.shortest_path(a, b, avoid=graph.no_bus)
         if len(path) < 5:
             continue
         k = len(routes) + 1
@@ -175,7 +177,12 @@ class Fleet:
             )
             one_way = float(t_road.sum())
             headway = 2.0 * (one_way + LAYOVER_S) / len(members)
-            for k, (i, jitter) in enumerate(members):
+            # off its slot by a share of the headway, but never by more than a street's worth of
+            # traffic: a line with one or two buses (a headway of most of an hour) is not minutes off
+            # its timetable at the start of a calm day
+            off_scale = min(1.0, MAX_START_OFF_S / headway)
+            for k, (i, jitter_share) in enumerate(members):
+                jitter = jitter_share * off_scale
                 tau = (k + jitter) * headway % (2.0 * (one_way + LAYOVER_S))
                 outbound = tau < one_way + LAYOVER_S
                 t = tau if outbound else tau - one_way - LAYOVER_S
@@ -304,12 +311,13 @@ class Fleet:
         return nxt
 
     def _detour(self, i: int, b: int, pos: int) -> int | None:
-        """Around the blocked roads ahead: the shortest way to the first route node after them."""
+        """Around the blocked roads ahead: the shortest way to the first route node after them (never
+        through a no-bus zone)."""
         nodes, step = self.routes[self.route[i]].nodes, int(self.route_dir[i])
         q = pos
         while 0 <= q + step < len(nodes) and self.g.edge[(nodes[q], nodes[q + step])] in self._blocked:
             q += step
-        path = self.g.shortest_path(b, nodes[q], avoid=self._blocked)
+        path = self.g.shortest_path(b, nodes[q], avoid=self._blocked | self.g.no_bus)
         if len(path) < 2:
             return None
         if len(path) > 2:

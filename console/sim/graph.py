@@ -8,6 +8,9 @@ import numpy as np
 
 from console.city import City
 
+# Bus lines keep this far clear of a no-bus zone's edge (a bus on a road grazing it would be inside).
+NO_BUS_MARGIN_M = 50.0
+
 
 class RoadGraph:
     def __init__(self, city: City):
@@ -33,10 +36,14 @@ class RoadGraph:
         for a, lst in enumerate(self.adj):
             for b, ri in lst:
                 self.edge[(a, b)] = ri
+        # roads through the city's no-bus zones (the shrine's pedestrian precinct): routes and detours avoid them
+        self.no_bus: frozenset[int] = frozenset(
+            self.road_index[r] for r in city.no_bus_roads(NO_BUS_MARGIN_M)
+        )
         self.road_mid_lat = (self.lat[self.road_a] + self.lat[self.road_b]) / 2
         self.road_mid_lon = (self.lon[self.road_a] + self.lon[self.road_b]) / 2
 
-    def shortest_path(self, src: int, dst: int, avoid: set[int] | None = None) -> list[int]:
+    def shortest_path(self, src: int, dst: int, avoid: set[int] | frozenset[int] | None = None) -> list[int]:
         """Node indices from src to dst by length; roads in `avoid` are not used ([] if no way)."""
         dist = {src: 0.0}
         prev: dict[int, int] = {}

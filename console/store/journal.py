@@ -184,7 +184,15 @@ def _broken(count: int, seq: int, reason: str) -> Verdict:
 
 # -- anchors outside the database -----------------------------------------------------------------
 class Anchor:
-    """The last (seq, hash) this console committed, in a small file (atomic replace)."""
+    """The last (seq, hash) this console committed, in a small file (atomic replace).
+
+    Several threads advance it (the alarm and the audit subscribers commit independently, and
+    stores of one process may share a database): the check "newer than what is on file" and the
+    replace happen under one lock, or the writer that committed first could land last and move
+    the anchor back.
+    """
+
+    _lock = threading.Lock()  # one for the process: anchors of all stores, whichever object
 
     def __init__(self, path: Path):
         self.path = path
@@ -200,10 +208,12 @@ class Anchor:
             return None
 
     def write(self, seq: int, hash_: str) -> None:
-        current = self.read()
-        if current is not None and current[0] >= seq:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp")
-        tmp.write_text(json.dumps({"seq": seq, "hash": hash_}), encoding="utf-8")
-        tmp.replace(self.path)
+        """Move the anchor to (seq, hash) unless it already records seq or a later entry."""
+        with Anchor._lock:
+            current = self.read()
+            if current is not None and current[0] >= seq:
+                return
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp")
+            tmp.write_text(json.dumps({"seq": seq, "hash": hash_}), encoding="utf-8")
+            tmp.replace(self.path)

@@ -19,7 +19,7 @@ from console import i18n
 from console.alarms.rules import Threshold
 from console.model import AlarmState, Operator, Priority, Role
 from tests.alarms.conftest import reading
-from tests.gui.conftest import make_core, qapp, window  # noqa: F401 - the GUI fixtures
+from tests.gui.conftest import make_core, window  # noqa: F401 - the GUI fixtures
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = [
@@ -77,7 +77,7 @@ def feed(core, *readings):
 
 
 @pytest.fixture
-def alarm_list(qapp, qtbot, alarm_core):  # noqa: F811
+def alarm_list(qapp, qtbot, alarm_core):
     from widgets.alarm_list import AlarmListWidget
 
     w = AlarmListWidget(alarm_core, sound=False, poll_ms=50)
@@ -168,7 +168,7 @@ def test_roles_gate_shelving_and_selection_protocol(alarm_list, alarm_core, qtbo
     assert engine.get("lvl:g1").state is AlarmState.UNACK
 
 
-def test_banner_shows_the_most_urgent_and_flashes_until_acked(qapp, qtbot, alarm_core):  # noqa: F811
+def test_banner_shows_the_most_urgent_and_flashes_until_acked(qapp, qtbot, alarm_core):
     from widgets.banner import AlarmBanner
 
     engine = alarm_core.services["alarms"]
@@ -357,7 +357,7 @@ def test_drawn_geofences_become_rules(tmp_path, make_rig):
     assert rig.state(f"geofence.{fid}:t1") == "normal"  # retired with its fence, journaled
 
 
-def test_cap_composer_builds_a_valid_bilingual_warning(qapp, alarm_core, corpus):  # noqa: F811
+def test_cap_composer_builds_a_valid_bilingual_warning(qapp, alarm_core, corpus):
     from console.alarms.cap import parse_cap, to_xml, validate_xsd
     from widgets.alarm_dialogs import CapComposer
 

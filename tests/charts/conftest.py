@@ -6,7 +6,7 @@ import importlib
 
 import pytest
 
-from tests.gui.conftest import make_core, qapp, window  # noqa: F401  (shared GUI fixtures)
+from tests.gui.conftest import make_core, window  # noqa: F401  (shared GUI fixtures)
 
 
 @pytest.fixture(scope="session")

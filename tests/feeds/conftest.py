@@ -121,7 +121,3 @@ def mosquitto(tmp_path):
             proc.wait(5)
         except subprocess.TimeoutExpired:
             proc.kill()
-
-
-# One themed, WebEngine-ready QApplication for the whole session, whichever folder runs first.
-from tests.gui.conftest import qapp  # noqa: E402, F401

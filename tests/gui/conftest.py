@@ -1,4 +1,4 @@
-"""Qt fixtures: one offscreen QApplication (WebEngine-ready), themed like the real console."""
+"""Qt fixtures: cores and main windows (the one offscreen QApplication, `qapp`, is in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,6 @@ import pytest
 
 from console.core import Core
 from console.settings import Settings
-
-
-@pytest.fixture(scope="session")
-def qapp():
-    from widgets.app import create_app, prepare_environment
-
-    prepare_environment(offscreen=True)
-    return create_app(Settings())
 
 
 @pytest.fixture

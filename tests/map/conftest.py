@@ -1,21 +1,8 @@
-"""Map-room fixtures: one offscreen QApplication (WebEngine-ready, rasad: scheme registered)."""
+"""Map-room fixtures: map harnesses on the run's one offscreen QApplication (`qapp`, tests/conftest.py)."""
 
 from __future__ import annotations
 
 import pytest
-
-
-@pytest.fixture(scope="session")
-def qapp():
-    from console.settings import Settings
-    from widgets.app import create_app, prepare_environment
-    from widgets.map_scheme import is_registered
-
-    prepare_environment(offscreen=True)
-    app = create_app(Settings())
-    if not is_registered():
-        pytest.fail("the rasad: URL scheme was not registered before the QApplication was created")
-    return app
 
 
 @pytest.fixture

@@ -134,6 +134,3 @@ def make_rig(tmp_path):
     yield make
     for rig in rigs:
         rig.close()
-
-
-from tests.gui.conftest import qapp  # noqa: E402,F401  (the one offscreen QApplication)

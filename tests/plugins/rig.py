@@ -13,6 +13,7 @@ simulation's.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,16 @@ class SimClock:
 
 
 class PluginRig:
-    def __init__(self, tmp_path: Path, *names: str, settings: Settings | None = None, **alarm_config: Any):
+    def __init__(
+        self,
+        tmp_path: Path,
+        *names: str,
+        settings: Settings | None = None,
+        rule_folders: Sequence[Path] | None = (),
+        **alarm_config: Any,
+    ):
+        """`rule_folders`: folders of rule files besides the plugins' rules (default none; None: the
+        console's own, resources/rules, as the real engine loads them)."""
         self.bus = FeedBus()
         self.clock = SimClock()
         self.health = FeedHealth()
@@ -60,7 +70,7 @@ class PluginRig:
             self.bus,
             config=AlarmConfig(**{"band_rules": False, "console": "rig", **alarm_config}),
             clock=self.clock,
-            rule_folders=[],
+            rule_folders=None if rule_folders is None else list(rule_folders),
             city=load_city("qom"),
             services=self.services,
             registry=self.host.rules,

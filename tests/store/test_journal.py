@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 import sqlalchemy as sa
 
@@ -159,3 +161,35 @@ def test_anchor_file_only_moves_forward(tmp_path):
     assert a.read() == (5, "x" * 64)
     (tmp_path / "a.json").write_text("garbage")
     assert a.read() is None
+
+
+def test_anchor_does_not_move_back_when_two_writers_race(tmp_path, monkeypatch):
+    """The alarm and audit subscribers commit seq 3 and 4 and each advances the anchor from its own
+    thread. Here the seq-3 writer has read the file (nothing newer yet) and is preempted until the
+    seq-4 writer is done: the anchor must end at 4. (Without the lock it ended at 3 under load,
+    failing test_transitions_from_the_bus_are_stored_and_journaled in full-suite runs.)"""
+    anchor = journal.Anchor(tmp_path / "a.json")
+    real_read = journal.Anchor.read
+    has_read, later_done = threading.Event(), threading.Event()
+
+    def read_then_get_preempted(self):
+        got = real_read(self)
+        if threading.current_thread().name == "writer-3":
+            has_read.set()
+            later_done.wait(0.5)  # the seq-4 writer cannot finish meanwhile once write is atomic
+        return got
+
+    monkeypatch.setattr(journal.Anchor, "read", read_then_get_preempted)
+
+    def write_4():
+        anchor.write(4, "b" * 64)
+        later_done.set()
+
+    first = threading.Thread(target=anchor.write, args=(3, "a" * 64), name="writer-3")
+    first.start()
+    assert has_read.wait(10)
+    second = threading.Thread(target=write_4, name="writer-4")
+    second.start()
+    first.join(10)
+    second.join(10)
+    assert real_read(anchor) == (4, "b" * 64)

@@ -14,14 +14,6 @@ from console.settings import Settings
 pytestmark = pytest.mark.gui
 
 
-@pytest.fixture(scope="module")
-def qapp():
-    from widgets.app import create_app, prepare_environment
-
-    prepare_environment(offscreen=True)
-    return create_app(Settings())
-
-
 @pytest.fixture
 def core(sqlite_url, monkeypatch):
     import argon2
