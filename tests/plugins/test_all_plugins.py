@@ -225,3 +225,20 @@ def test_every_plugin_folder_is_listed():
     assert PLUGIN_NAMES and all((p / "plugin.toml").is_file() for p in PLUGIN_DIRS)
     for p in PLUGIN_DIRS:
         tomllib.loads((p / "plugin.toml").read_text(encoding="utf-8"))
+
+
+def test_every_department_of_a_rule_has_a_name_in_both_languages():
+    """The alarm list names the department of every rule (plugin rules are tagged with the plugin)."""
+    from console import i18n
+    from console.departments import load_department_rules
+
+    for plugin in PLUGIN_NAMES:
+        rules_file = folder(plugin) / "rules.toml"
+        if not rules_file.is_file():
+            continue
+        for rule in load_department_rules(rules_file, plugin, f"plugin:{plugin}"):
+            key = f"alarms.dept.{rule.department}"
+            assert i18n.has_key(key), (
+                f"{plugin}: rule {rule.id} has department {rule.department!r} with no name"
+            )
+            assert i18n.tr(key, "fa") != i18n.tr(key, "en")
