@@ -579,13 +579,7 @@ class Department:
         """The FeedBus callback: keep the latest state, then let the department compute its own."""
         with self._batch_lock:
             self.table.on_readings(topic, items)
-            try:
-                self.update(topic, items)
-            except Exception as exc:
-                self._failed("update", exc)
-            else:
-                if self.last_error.startswith("update"):
-                    self.last_error = ""
+            self.guard("update", self.update)(topic, items)  # looked up per batch: update may be replaced
 
     def update(self, topic: str, items: list[Any]) -> None:
         """Override: derived state after a batch of readings on one of `topics`."""
@@ -661,17 +655,11 @@ class Department:
         (upkeep that must not depend on a panel being on screen, e.g. map layers that age). A failure is
         contained like any other (`_failed`: counted, logged once, shown on its panel), retried next time."""
         stop = threading.Event()
-        where = f"{name} (every {period_s:g} s)"
+        step = self.guard(f"{name} (every {period_s:g} s)", fn)
 
         def loop() -> None:
             while not stop.wait(period_s):
-                try:
-                    fn()
-                except Exception as exc:
-                    self._failed(where, exc)
-                else:
-                    if self.last_error.startswith(where):
-                        self.last_error = ""  # it works again
+                step()
 
         thread = threading.Thread(target=loop, name=f"dept:{self.name}:{name}", daemon=True)
 

@@ -100,7 +100,7 @@ class CapDraftsView(QWidget):
             ]
         )
         if drafts and self.table.selected_row() is None:
-            self.table.select_entity(drafts[0].identifier)
+            self.table.select_key(drafts[0].identifier)
         self._show_selected()
 
     def selected(self) -> CapDraft | None:

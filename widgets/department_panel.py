@@ -149,10 +149,8 @@ class DepartmentPanel(PluginPanel):
         the operator's selection, `row_key` identifies a record across refreshes."""
         table = RecordsTable(columns, self.tabs, key=row_key, keep_order=self.keep_order)
         table.doubleClicked.connect(lambda index, t=table: self._on_row_activated(t, index.row()))
-        if on_select is not None:
-            table.selectionModel().currentRowChanged.connect(
-                lambda current, _prev, t=table: current.isValid() and on_select(t.row_at(current.row()))
-            )
+        if on_select is not None:  # the operator's choices only, not a refresh re-selecting the same record
+            table.sig_selected.connect(lambda row: row is not None and on_select(row))
         self.tables[key] = (table, title_fa, title_en)
         self.tabs.addTab(table, title_fa if i18n.lang() == "fa" else title_en)
         return table

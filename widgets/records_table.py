@@ -185,9 +185,6 @@ class RecordsTable(QTableView):
                 return True
         return False
 
-    def select_entity(self, entity: str) -> bool:
-        return self.select_key(entity)
-
     def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         row = self.row_at(current.row()) if current.isValid() else None
         self._selected_key = row.get(self.key) if row is not None else None
